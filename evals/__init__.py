@@ -1,0 +1,1 @@
+"""Measuring retrieval, citations, answers and speed."""

@@ -1,0 +1,84 @@
+"""Open the live index version, refusing (with the fix) one that is damaged or built differently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from citewise.errors import CitewiseError
+from citewise.index.dense import DENSE_NAME, load_dense
+from citewise.index.durable import file_sha256
+from citewise.index.lexical import LEXICAL_DIR, LexicalIndex
+from citewise.index.manifest import SCHEMA_VERSION, Manifest
+from citewise.index.store import STORE_NAME, Store
+from citewise.index.versions import current_version_dir
+from citewise.index.writer import CHUNK_META_NAME, VECTORS_NAME
+from citewise.settings import Settings
+
+
+def verify_files(folder: Path, manifest: Manifest, checksum_max_bytes: int) -> None:
+    for name, record in manifest.files.items():
+        path = folder / name
+        if not path.is_file():
+            raise CitewiseError(f"Index file {path} is missing. Run `citewise ingest --rebuild` to rebuild the index.")
+        if path.stat().st_size != record.bytes:
+            raise CitewiseError(f"Index file {path} is truncated or damaged (size differs). Run `citewise ingest --rebuild`.")
+        if record.bytes <= checksum_max_bytes and file_sha256(path) != record.sha256:
+            raise CitewiseError(f"Index file {path} is corrupted (checksum differs). Run `citewise ingest --rebuild`.")
+
+
+@dataclass
+class PaperIndex:
+    """Everything a query needs from one index version."""
+
+    folder: Path
+    manifest: Manifest
+    store: Store
+    dense: object
+    lexical: LexicalIndex
+    vectors: np.ndarray
+    chunk_paper_row: np.ndarray
+    paper_published_ordinal: np.ndarray
+    paper_upvotes: np.ndarray
+
+    @classmethod
+    def open(cls, settings: Settings) -> PaperIndex:
+        index_dir = settings.index_dir
+        folder = current_version_dir(index_dir)
+        if folder is None:
+            raise CitewiseError(f"No index at {index_dir}. Run `citewise ingest` first (or pass --index-dir).")
+        if not folder.is_dir():
+            raise CitewiseError(f"Index at {index_dir} points to a missing version {folder.name}. Run `citewise ingest --rebuild`.")
+        manifest = Manifest.read(folder)
+        if manifest.schema_version != SCHEMA_VERSION:
+            raise CitewiseError(
+                f"Index at {index_dir} has schema {manifest.schema_version}; this Citewise reads {SCHEMA_VERSION}. Run `citewise ingest --rebuild`."
+            )
+        if manifest.embedding_model != settings.embedding.model_name:
+            raise CitewiseError(
+                f"Index at {index_dir} was built with {manifest.embedding_model}, not {settings.embedding.model_name}. "
+                "Run `citewise ingest --rebuild` to rebuild it with the configured model."
+            )
+        verify_files(folder, manifest, settings.index.verify_checksums_max_mb * 1_000_000)
+        try:
+            meta = np.load(folder / CHUNK_META_NAME)
+            return cls(
+                folder=folder,
+                manifest=manifest,
+                store=Store(folder / STORE_NAME),
+                dense=load_dense(folder / DENSE_NAME, settings.index),
+                lexical=LexicalIndex(folder / LEXICAL_DIR),
+                vectors=np.load(folder / VECTORS_NAME, mmap_mode="r"),
+                chunk_paper_row=meta["paper_row"],
+                paper_published_ordinal=meta["published_ordinal"],
+                paper_upvotes=meta["upvotes"],
+            )
+        except CitewiseError:
+            raise
+        except Exception as exc:  # FAISS/numpy/sqlite errors on a file that passed the size check
+            raise CitewiseError(f"Index at {folder} cannot be read ({type(exc).__name__}). Run `citewise ingest --rebuild`.") from None
+
+    def size_on_disk(self) -> int:
+        return sum(r.bytes for r in self.manifest.files.values())

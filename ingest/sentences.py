@@ -1,0 +1,38 @@
+"""Sentence splitting tuned for paper abstracts (no model download, deterministic)."""
+
+from __future__ import annotations
+
+import re
+
+_ABBREVIATIONS = {
+    "e.g", "i.e", "et al", "etc", "vs", "fig", "figs", "eq", "eqs", "sec", "no", "approx", "cf", "resp",
+    "dr", "mr", "ms", "prof", "inc", "ltd", "al", "st", "u.s", "ca",
+}
+# A boundary: sentence-final punctuation (optionally closed by a quote or bracket), whitespace, then
+# something that can open a sentence.
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9*])")
+
+
+def _ends_with_abbreviation(text: str) -> bool:
+    words = text.rstrip(".!?\"')]").split()
+    tail = words[-1].lstrip("(\"'[").lower() if words else ""
+    return tail in _ABBREVIATIONS or bool(re.fullmatch(r"[a-z]", tail))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split on sentence-final punctuation, keeping abbreviations like 'e.g.' and 'et al.' intact."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    sentences: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        candidate = text[start : match.start()]
+        if _ends_with_abbreviation(candidate):
+            continue
+        # keep a closing quote/bracket with the sentence it closes
+        end = match.start() + len(match.group(0)) - len(match.group(0).lstrip("\"')]"))
+        sentences.append(text[start:end].strip())
+        start = match.end()
+    sentences.append(text[start:].strip())
+    return [s for s in sentences if s]

@@ -1,0 +1,127 @@
+"""JSONL and CSV corpora with a field mapping; SciFact and BEIR layouts are recognised without one."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from citewise.errors import CitewiseError
+from citewise.ingest.models import Paper
+from citewise.ingest.sentences import split_sentences
+from citewise.ingest.text_cleanup import find_code_urls, paper_id_from_title
+from citewise.settings import ParsingSettings
+
+ID_FIELDS = ("paper_id", "doc_id", "_id", "id", "corpus_id", "docid")
+TITLE_FIELDS = ("title", "name")
+TEXT_FIELDS = ("abstract", "text", "body", "content", "summary")
+DATE_FIELDS = ("published", "date", "year", "publication_date")
+
+
+def _pick(record: dict[str, Any], configured: str | None, candidates: tuple[str, ...]) -> Any:
+    if configured:
+        return record.get(configured)
+    for name in candidates:
+        if record.get(name) not in (None, ""):
+            return record[name]
+    return None
+
+
+def as_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    try:
+        if len(text) == 4 and text.isdigit():
+            return date(int(text), 1, 1)
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def as_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str) and value.strip():
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return []
+
+
+def record_to_paper(record: dict[str, Any], fields: ParsingSettings, source: str) -> Paper:
+    """One JSON/CSV record as a paper; raises ValueError saying which field is missing."""
+    title = str(_pick(record, fields.title_field, TITLE_FIELDS) or "").strip()
+    text = _pick(record, fields.text_field, TEXT_FIELDS)
+    if isinstance(text, list):  # SciFact: the abstract is already split into sentences
+        sentences = [" ".join(str(s).split()) for s in text if str(s).strip()]
+    else:
+        sentences = split_sentences(str(text or ""))
+    if not title and not sentences:
+        raise ValueError("no title and no abstract field (set parsing.title_field / parsing.text_field)")
+    raw_id = _pick(record, fields.id_field, ID_FIELDS)
+    metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    abstract = " ".join(sentences)
+    upvotes = record.get("upvotes")
+    return Paper(
+        paper_id=str(raw_id).strip() if raw_id not in (None, "") else paper_id_from_title(title or abstract[:80]),
+        title=title or abstract[:80],
+        sentences=sentences,
+        authors=as_list(record.get("authors") or metadata.get("authors")),
+        organization=record.get("organization") or None,
+        published=as_date(_pick(record, fields.date_field, DATE_FIELDS) or metadata.get("date")),
+        upvotes=int(upvotes) if str(upvotes or "").isdigit() else None,
+        code_urls=find_code_urls(abstract),
+        source=source,
+    )
+
+
+def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    with path.open(encoding="utf-8", errors="strict") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, f"invalid JSON ({exc.msg})"
+                continue
+            yield number, record if isinstance(record, dict) else "not a JSON object"
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with path.open(encoding="utf-8", errors="strict", newline="") as handle:
+        sample = handle.read(65536)
+        handle.seek(0)
+        try:
+            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+        except csv.Error:
+            dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+        for number, row in enumerate(csv.DictReader(handle, dialect=dialect), 2):
+            yield number, {k.strip(): v for k, v in row.items() if isinstance(k, str)}
+
+
+def read_tabular(path: Path, fields: ParsingSettings) -> tuple[list[Paper], list[str]]:
+    """Papers from a JSONL/CSV file, and one message per record that could not be used."""
+    records = _jsonl_records(path) if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} else _csv_records(path)
+    papers: list[Paper] = []
+    problems: list[str] = []
+    try:
+        for number, record in records:
+            if isinstance(record, str):
+                problems.append(f"line {number}: {record}")
+                continue
+            try:
+                papers.append(record_to_paper(record, fields, str(path)))
+            except ValueError as exc:
+                problems.append(f"line {number}: {exc}")
+    except UnicodeDecodeError:
+        raise CitewiseError(f"{path} is not UTF-8 text; re-save it as UTF-8.") from None
+    except csv.Error as exc:
+        raise CitewiseError(f"{path} is not valid CSV ({exc}).") from None
+    if not papers and problems:
+        raise CitewiseError(f"{path}: no usable records ({problems[0]}).")
+    return papers, problems
