@@ -7,14 +7,18 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from citewise.ingest.aliases import normalize_alias, paper_aliases
 from citewise.ingest.models import Chunk, Paper
 
 STORE_NAME = "store.sqlite"
 _SCHEMA = """
 CREATE TABLE papers (row INTEGER PRIMARY KEY, paper_id TEXT UNIQUE NOT NULL, content_hash TEXT NOT NULL, record TEXT NOT NULL);
+CREATE TABLE aliases (alias TEXT NOT NULL, paper_row INTEGER NOT NULL);
 CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, paper_row INTEGER NOT NULL,
                      first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX aliases_by_alias ON aliases (alias);
 """
+MAX_PAPERS_PER_ALIAS = 3  # a "name" shared by more papers is a topic word, not a name
 
 
 def write_store(path: Path, papers: Iterable[Paper], chunks: Iterable[Chunk]) -> None:
@@ -23,12 +27,19 @@ def write_store(path: Path, papers: Iterable[Paper], chunks: Iterable[Chunk]) ->
     try:
         connection.executescript(_SCHEMA)
         paper_rows: dict[str, int] = {}
+        alias_rows: dict[str, list[int]] = {}
         for row, paper in enumerate(papers):
             paper_rows[paper.paper_id] = row
+            for alias in paper_aliases(paper):
+                alias_rows.setdefault(alias, []).append(row)
             connection.execute(
                 "INSERT INTO papers VALUES (?, ?, ?, ?)",
                 (row, paper.paper_id, paper.content_hash, paper.model_dump_json(exclude={"content_hash"})),
             )
+        connection.executemany(
+            "INSERT INTO aliases VALUES (?, ?)",
+            ((a, r) for a, rows in alias_rows.items() if len(rows) <= MAX_PAPERS_PER_ALIAS for r in rows),
+        )
         connection.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -73,6 +84,19 @@ class Store:
         ).fetchone()
         paper_id = chunk_id.rsplit("#", 1)[0]
         return Chunk(chunk_id=chunk_id, paper_id=paper_id, first_sentence=first, last_sentence=last, text=text), paper_row
+
+    def papers_named(self, words: list[str]) -> dict[int, str]:
+        """Paper rows named in ``words``: a word (or two adjacent ones run together) equal to an alias.
+
+        Only words a user typed with a capital or a digit count, so "first" does not summon FiRST."""
+        named = [w for w in words if any(c.isupper() or c.isdigit() for c in w)]
+        candidates = {normalize_alias(w) for w in named}
+        candidates |= {normalize_alias(a + b) for a, b in zip(words, words[1:]) if a in named or b in named}
+        candidates = sorted(c for c in candidates if len(c) >= 3)
+        if not candidates:
+            return {}
+        marks = ",".join("?" * len(candidates))
+        return {row: alias for alias, row in self._db.execute(f"SELECT alias, paper_row FROM aliases WHERE alias IN ({marks})", candidates)}
 
     def iter_papers(self) -> Iterator[Paper]:
         for (record,) in self._db.execute("SELECT record FROM papers ORDER BY row"):

@@ -14,6 +14,7 @@ from citewise.settings import EmbeddingSettings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def bundled_model_path() -> Path:
@@ -35,6 +36,9 @@ class Embedder:
     def model(self):  # noqa: ANN201 - SentenceTransformer is imported lazily (torch start-up is slow)
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
         if self.settings.threads:
             torch.set_num_threads(self.settings.threads)
@@ -51,7 +55,7 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return int(self.model.get_embedding_dimension())
 
     @property
     def max_tokens(self) -> int:

@@ -10,7 +10,7 @@ _ABBREVIATIONS = {
 }
 # A boundary: sentence-final punctuation (optionally closed by a quote or bracket), whitespace, then
 # something that can open a sentence.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9*])")
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Za-z0-9*])")
 
 
 def _ends_with_abbreviation(text: str) -> bool:

@@ -1,0 +1,201 @@
+"""The `citewise` command: ingest, ask, serve, eval and index info."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from citewise.errors import CitewiseError
+from citewise.settings import Settings, load_settings
+
+app = typer.Typer(help="Cited answers from research-paper abstracts.", no_args_is_help=True, add_completion=False)
+index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (default: ./citewise.toml).")]
+PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Named preset: fast, thorough.")]
+IndexDirOpt = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: ~/.local/share/citewise/index).")]
+
+
+def _settings(config: Path | None, preset: str | None, index_dir: Path | None, **groups: dict) -> Settings:
+    overrides = {name: {k: v for k, v in values.items() if v is not None} for name, values in groups.items()}
+    return load_settings(config=config, preset=preset, index_dir=index_dir, **{k: v for k, v in overrides.items() if v})
+
+
+def _fail(exc: CitewiseError) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _human_size(num: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if num < 1024 or unit == "GB":
+            return f"{num:.1f} {unit}" if unit != "B" else f"{int(num)} B"
+        num /= 1024
+    return f"{num:.1f} GB"
+
+
+@app.command()
+def ingest(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (.txt listing, .md, .jsonl, .csv). Default: the bundled papers.")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over: the index holds only these inputs.")] = False,
+    listing_year: Annotated[Optional[int], typer.Option(help="Year for listing dates without one.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    index_dir: IndexDirOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+) -> None:
+    """Read papers, chunk and embed them, and publish a new index version (crash-safe)."""
+    from citewise.ingest.pipeline import ingest as run_ingest
+    from citewise.ingest.sources import bundled_listing
+
+    try:
+        settings = _settings(config, preset, index_dir, parsing={"listing_year": listing_year})
+        report = run_ingest(paths or [bundled_listing()], settings, rebuild=rebuild, show_progress=not quiet)
+    except CitewiseError as exc:
+        _fail(exc)
+    for skipped in report.skipped:
+        typer.secho(f"skipped: {skipped.path}: {skipped.reason}", fg=typer.colors.YELLOW, err=True)
+    if report.version is None:
+        typer.echo(f"Index is up to date: {report.unchanged} papers unchanged ({report.papers_total} papers, {report.chunks_total} chunks).")
+        return
+    rate = report.chunks_embedded / report.seconds_embedding if report.seconds_embedding else 0.0
+    typer.echo(
+        f"Ingested {report.papers_read} papers: {report.added} added, {report.updated} updated, {report.unchanged} unchanged. "
+        f"Index {report.version}: {report.papers_total} papers, {report.chunks_total} chunks "
+        f"({report.chunks_embedded} embedded at {rate:.1f} chunks/s) in {report.seconds:.1f} s."
+    )
+
+
+@index_app.command("info")
+def index_info(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    index_dir: IndexDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Papers, chunks, model, index type, size on disk and last ingest time."""
+    from citewise.index.reader import PaperIndex
+
+    try:
+        index = PaperIndex.open(_settings(config, None, index_dir))
+    except CitewiseError as exc:
+        _fail(exc)
+    m = index.manifest
+    info = {
+        "index_dir": str(index.folder.parent.parent),
+        "version": m.version,
+        "papers": m.papers,
+        "chunks": m.chunks,
+        "embedding_model": m.embedding_model,
+        "embedding_dim": m.embedding_dim,
+        "index_type": m.faiss_type,
+        "size_on_disk_bytes": index.size_on_disk(),
+        "last_ingest": m.created_at.isoformat(timespec="seconds"),
+        "sources": m.sources,
+    }
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    rows = [
+        ("Index", info["index_dir"]), ("Version", m.version), ("Papers", f"{m.papers:,}"), ("Chunks", f"{m.chunks:,}"),
+        ("Model", f"{m.embedding_model} ({m.embedding_dim}-d)"), ("Index type", f"FAISS {m.faiss_type} + BM25"),
+        ("Size on disk", _human_size(index.size_on_disk())),
+        ("Last ingest", m.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")),
+        ("Sources", ", ".join(m.sources) or "-"),
+    ]
+    for label, value in rows:
+        typer.echo(f"{label:<13} {value}")
+
+
+def _parse_date(value: str | None, end: bool = False) -> date | None:
+    if not value:
+        return None
+    try:
+        if len(value) == 4 and value.isdigit():
+            return date(int(value), 12, 31) if end else date(int(value), 1, 1)
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise CitewiseError(f"Date '{value}' is not YYYY or YYYY-MM-DD.") from None
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    backend: Annotated[Optional[str], typer.Option(help="extractive (default), local or openai.")] = None,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", help="Chunks retrieved.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="Only papers from this date (YYYY or YYYY-MM-DD).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Only papers up to this date (YYYY or YYYY-MM-DD).")] = None,
+    min_upvotes: Annotated[Optional[int], typer.Option(help="Only papers with at least this many upvotes.")] = None,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint (openai backend).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model name at the endpoint (openai backend).")] = None,
+    index_dir: IndexDirOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+) -> None:
+    """Answer a question with citations to the papers and the sentences that support it."""
+    from citewise.app.assistant import Assistant
+
+    try:
+        if backend not in (None, "extractive", "local", "openai"):
+            raise CitewiseError(f"Unknown backend '{backend}'; use extractive, local or openai.")
+        settings = _settings(config, preset, index_dir, llm={"base_url": base_url, "model": model})
+        assistant = Assistant(settings=settings)
+        answer = assistant.ask(
+            question, backend=backend, top_k=top_k, since=_parse_date(since), until=_parse_date(until, end=True),
+            min_upvotes=min_upvotes,
+        )
+    except CitewiseError as exc:
+        _fail(exc)
+    if as_json:
+        payload = answer.model_dump(mode="json", include={"question", "answer", "refused", "backend", "timings_ms", "notes"})
+        payload["citations"] = [
+            c.model_dump(mode="json", include={"marker", "paper_id", "title", "date", "quote", "score"}) for c in answer.citations
+        ]
+        payload["nearest_papers"] = [p.model_dump(mode="json") for p in answer.nearest_papers]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    typer.echo(answer.answer)
+    for note in answer.notes:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW)
+    if answer.citations:
+        typer.echo("\nReferences")
+        for c in answer.citations:
+            when = c.date.isoformat() if c.date else "undated"
+            typer.echo(f"[{c.marker}] {c.title} ({when}) — support {c.score:.2f}\n    “{c.quote}”")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
+    auth: Annotated[Optional[str], typer.Option(help="user:password to require a login.")] = None,
+    index_dir: IndexDirOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+) -> None:
+    """Start the web UI."""
+    try:
+        settings = _settings(config, preset, index_dir, server={"host": host, "port": port, "auth": auth})
+        from citewise.app.web.server import launch
+
+        launch(settings)
+    except CitewiseError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    try:
+        app()
+    except CitewiseError as exc:  # raised outside a command's own handler
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

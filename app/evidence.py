@@ -1,0 +1,74 @@
+"""Scoring the sentences of retrieved chunks against the question: the evidence every backend quotes."""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from citewise.app.retrieval import Hit
+from citewise.index.lexical import tokenize
+from citewise.ingest.embedding import Embedder
+from citewise.ingest.models import Paper
+
+_QUANTITY_QUESTION = re.compile(r"\b(how (much|many|fast|large|big|long)|what (speed-?up|percentage|accuracy|latency|throughput|improvement|reduction|gain)|by how|speed-?up|x faster|figure|number)\b", re.I)
+_HAS_NUMBER = re.compile(r"\d")
+
+
+@dataclass
+class Evidence:
+    paper: Paper
+    sentence_index: int
+    sentence: str
+    similarity: float  # cosine of question and (title: sentence), the calibrated support signal
+    score: float  # similarity plus lexical and question-kind bonuses, used for ranking
+    hit_rank: int
+    named: bool = False  # the question names this paper
+
+
+class SentenceScorer:
+    """Embeds candidate sentences (cached across questions) and ranks them for one question."""
+
+    def __init__(self, embedder: Embedder, cache_size: int = 20_000) -> None:
+        self.embedder = embedder
+        self._cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    def vectors(self, items: list[tuple[Paper, int]]) -> np.ndarray:
+        missing = [(p, i) for p, i in items if (p.paper_id, i) not in self._cache]
+        if missing:
+            texts = [f"{p.title}: {p.sentences[i]}" for p, i in missing]
+            for (p, i), vector in zip(missing, self.embedder.encode(texts)):
+                self._cache[(p.paper_id, i)] = vector
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return np.stack([self._cache[(p.paper_id, i)] for p, i in items])
+
+    def rank(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Evidence]:
+        items: list[tuple[Paper, int, int]] = []
+        seen: set[tuple[str, int]] = set()
+        for rank, hit in enumerate(hits):
+            for i in range(hit.chunk.first_sentence, hit.chunk.last_sentence + 1):
+                key = (hit.paper.paper_id, i)
+                if key not in seen:
+                    seen.add(key)
+                    items.append((hit.paper, i, rank))
+        if not items:
+            return []
+        similarities = self.vectors([(p, i) for p, i, _ in items]) @ query_vector
+        named = {hit.paper.paper_id for hit in hits if hit.named}
+        query_terms = set(tokenize([question])[0])
+        wants_number = bool(_QUANTITY_QUESTION.search(question))
+        evidence = []
+        for (paper, i, rank), similarity in zip(items, similarities.tolist()):
+            sentence = paper.sentences[i]
+            overlap = len(query_terms & set(tokenize([sentence])[0])) / max(len(query_terms), 1)
+            score = similarity + 0.15 * overlap - 0.01 * rank
+            if paper.paper_id in named:  # the question names this paper: its sentences come first
+                score += 0.2
+            if wants_number and _HAS_NUMBER.search(sentence):
+                score += 0.08
+            evidence.append(Evidence(paper, i, sentence, similarity, score, rank, paper.paper_id in named))
+        return sorted(evidence, key=lambda e: -e.score)

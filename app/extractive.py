@@ -1,0 +1,76 @@
+"""The default answer: the best evidence sentences quoted verbatim, grouped by paper, each with its marker.
+
+Needs no language model and cannot state anything the papers do not say."""
+
+from __future__ import annotations
+
+import re
+
+from citewise.app.evidence import Evidence
+from citewise.app.models import Citation
+from citewise.settings import AnswerSettings
+
+_LIST_QUESTION = re.compile(r"\b(which|what|list|name|compare|papers|works|approaches|methods|systems)\b.*\b(papers|works|approaches|methods|systems|ones)\b|\bcompare\b|\bvs\.?\b|\bversus\b", re.I)
+
+
+def short_name(title: str) -> str:
+    head = title.split(":", 1)[0].strip()
+    return head if len(head) <= 60 else head[:57].rstrip() + "…"
+
+
+def select_evidence(question: str, ranked: list[Evidence], settings: AnswerSettings) -> list[Evidence]:
+    """Best sentences, a few per paper; a "which papers…" question gets more papers, fewer sentences each."""
+    if not ranked:
+        return []
+    if any(item.named for item in ranked):  # the question names its paper(s): answer from those alone
+        ranked = [item for item in ranked if item.named]
+    broad = bool(_LIST_QUESTION.search(question))
+    per_paper = 1 if broad else 2
+    limit = settings.max_sentences + (2 if broad else 0)
+    floor = ranked[0].score - (0.25 if broad else 0.15)
+    chosen: list[Evidence] = []
+    counts: dict[str, int] = {}
+    for item in ranked:
+        if len(chosen) >= limit or item.score < floor:
+            break
+        if counts.get(item.paper.paper_id, 0) >= per_paper:
+            continue
+        counts[item.paper.paper_id] = counts.get(item.paper.paper_id, 0) + 1
+        chosen.append(item)
+    return chosen
+
+
+def compose(chosen: list[Evidence]) -> tuple[str, list[Citation]]:
+    """Group by paper (best paper first), sentences in abstract order, one marker per quoted sentence."""
+    order: list[str] = []
+    groups: dict[str, list[Evidence]] = {}
+    for item in chosen:
+        if item.paper.paper_id not in groups:
+            order.append(item.paper.paper_id)
+            groups[item.paper.paper_id] = []
+        groups[item.paper.paper_id].append(item)
+    citations: list[Citation] = []
+    lines: list[str] = []
+    for paper_id in order:
+        items = sorted(groups[paper_id], key=lambda e: e.sentence_index)
+        paper = items[0].paper
+        quoted = []
+        for item in items:
+            marker = len(citations) + 1
+            citations.append(
+                Citation(
+                    marker=marker,
+                    paper_id=paper.paper_id,
+                    title=paper.title,
+                    date=paper.published,
+                    quote=item.sentence,
+                    sentence_index=item.sentence_index,
+                    score=round(max(0.0, min(1.0, item.similarity)), 3),
+                )
+            )
+            quoted.append(f"“{item.sentence}” [{marker}]")
+        year = f" ({paper.published.year})" if paper.published else ""
+        lines.append(f"**{short_name(paper.title)}**{year}: " + " ".join(quoted))
+    if len(lines) > 1:
+        lines = [f"- {line}" for line in lines]
+    return "\n".join(lines), citations

@@ -1,0 +1,72 @@
+"""What the answering engine returns, to the CLI, the web UI, the Python API and the evals alike."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Backend = Literal["extractive", "local", "openai"]
+
+
+class Citation(BaseModel):
+    """One marker [n]: the paper and the exact sentence of its abstract that backs the statement."""
+
+    marker: int
+    paper_id: str
+    title: str
+    date: date | None
+    quote: str = Field(description="The cited abstract sentence, verbatim.")
+    sentence_index: int = Field(description="Position of the quote in the paper's sentence list.")
+    score: float = Field(
+        description="0-1. Generated answers: the verifier's support similarity of the statement to the quote. "
+        "Extractive answers (verbatim quotes, support certain): the quote's relevance to the question."
+    )
+
+
+class Statement(BaseModel):
+    """One sentence of a generated answer and what the verifier made of it."""
+
+    text: str
+    markers: list[int]
+    supported: bool
+    score: float
+    reason: str = ""
+
+
+class PaperRef(BaseModel):
+    paper_id: str
+    title: str
+    date: date | None
+    score: float
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str = Field(description="Markdown text; every statement ends with its [n] markers.")
+    refused: bool = Field(description="True when the papers do not answer the question.")
+    backend: Backend
+    citations: list[Citation] = Field(default_factory=list)
+    nearest_papers: list[PaperRef] = Field(default_factory=list, description="Closest papers, shown on refusal.")
+    statements: list[Statement] = Field(default_factory=list, description="Verifier verdicts (generative backends).")
+    notes: list[str] = Field(default_factory=list, description="What the user should know, e.g. dropped sentences.")
+    timings_ms: dict[str, float] = Field(default_factory=dict, description="retrieve, generate, total.")
+
+    def to_markdown(self) -> str:
+        """The answer with its reference list, as users copy or download it."""
+        lines = [f"**Q:** {self.question}", "", self.answer, ""]
+        if self.citations:
+            lines.append("**References**")
+            for c in self.citations:
+                when = f" ({c.date.isoformat()})" if c.date else ""
+                lines.append(f"[{c.marker}] {c.title}{when} — “{c.quote}”")
+        return "\n".join(lines).strip() + "\n"
+
+
+class StreamEvent(BaseModel):
+    """Streaming: 'text' carries verified answer text as it is ready; 'final' carries the whole Answer."""
+
+    kind: Literal["status", "text", "final"]
+    text: str = ""
+    answer: Answer | None = None
