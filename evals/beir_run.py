@@ -1,0 +1,196 @@
+"""Retrieval benchmark on a SciFact- or BEIR-layout folder: bm25, dense and hybrid side by side.
+
+The corpus is indexed once into a cache folder (see ``index_cache``) and reused while it is unchanged. Each
+query is searched with ``HybridRetriever.search(method=...)`` for the top ``depth`` chunks; rankings are
+paper-level (a paper's rank is its best chunk's rank). Every method draws ``candidates`` chunks from each list it
+uses, so that ``depth`` papers are reachable (the app's default of 50 would cap Recall@100).
+
+For SciFact claims with rationale sentences, the extractive answer is checked too: does it quote a gold evidence
+sentence (``Citation.sentence_index`` among the rationale sentences of that document)?"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from citewise.evals import metrics as M
+from citewise.evals import report as R
+from citewise.evals.datasets import Benchmark
+from citewise.settings import Settings
+
+METHODS = ("bm25", "dense", "hybrid")
+DEPTH = 100
+CANDIDATES = 300
+
+
+def _scores(ranking: list[str], relevant: set[str]) -> dict[str, float]:
+    return {
+        "ndcg@10": M.ndcg_at_k(ranking, relevant, 10),
+        "recall@100": M.recall_at_k(ranking, relevant, 100),
+        "map": M.average_precision(ranking, relevant, 100),
+        "mrr@10": M.reciprocal_rank(ranking, relevant, 10),
+        "recall@10": M.recall_at_k(ranking, relevant, 10),
+    }
+
+
+def retrieval_scores(assistant, bench: Benchmark, depth: int, progress: Callable[[int, int], None] | None = None):  # noqa: ANN001
+    """Per method, mean ndcg@10, recall@100, map (@100), mrr@10 and recall@10 of two rankings:
+
+    - ``search``: ``retriever.search(method=...)``, as the app ranks (fusion, named papers, MMR diversification);
+    - ``fused``: the same candidates ordered by fused score alone (before MMR), to show what diversification costs.
+    Also per-query nDCG@10 of the ``search`` ranking."""
+    from citewise.app.query import QueryFilters
+
+    per_query: dict[str, dict[str, list[dict[str, float]]]] = {r: {m: [] for m in METHODS} for r in ("search", "fused")}
+    seconds: dict[str, float] = {m: 0.0 for m in METHODS}
+    for i, query in enumerate(bench.queries, 1):
+        vector = assistant.embedder.encode_query(query.text)
+        for method in METHODS:
+            started = time.perf_counter()
+            hits = assistant.retriever.search(query.text, depth, None, method=method, query_vector=vector)
+            seconds[method] += time.perf_counter() - started
+            per_query["search"][method].append(_scores(M.dedupe(h.paper.paper_id for h in hits), query.relevant))
+            fused = sorted(assistant.retriever.candidates(query.text, vector, QueryFilters(), method).values(), key=lambda h: -h.score)
+            per_query["fused"][method].append(_scores(M.dedupe(h.paper.paper_id for h in fused)[:depth], query.relevant))
+        if progress:
+            progress(i, len(bench.queries))
+
+    def means(rows_by_method: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float | None]]:
+        return {m: {k: M.mean(row[k] for row in rows) for k in rows[0]} for m, rows in rows_by_method.items()}
+
+    methods = means(per_query["search"])
+    for m in METHODS:
+        methods[m]["ms_per_query"] = 1000 * seconds[m] / len(bench.queries)
+    return methods, means(per_query["fused"]), per_query["search"]
+
+
+def evidence_scores(assistant, bench: Benchmark, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:  # noqa: ANN001
+    """Extractive answers to claims that have rationale sentences: are gold evidence sentences quoted?"""
+    claims = [q for q in bench.queries if q.evidence]
+    hit = cited_doc = refused = 0
+    precise: list[float | None] = []
+    latencies: list[float] = []
+    for i, q in enumerate(claims, 1):
+        answer = assistant.ask(q.text, backend="extractive")
+        latencies.append(answer.timings_ms.get("total", 0.0))
+        gold = [(c.paper_id in q.evidence and c.sentence_index in q.evidence[c.paper_id]) for c in answer.citations]
+        refused += int(answer.refused)
+        hit += int(any(gold))
+        cited_doc += int(any(c.paper_id in q.relevant for c in answer.citations))
+        precise.append(sum(gold) / len(gold) if gold else None)
+        if progress:
+            progress(i, len(claims))
+    n = len(claims)
+    return {
+        "claims": n,
+        "quotes_gold_evidence": hit / n if n else None,
+        "cites_gold_doc": cited_doc / n if n else None,
+        "evidence_precision": M.mean(precise),
+        "refused": refused / n if n else None,
+        "latency_ms": M.percentiles(latencies),
+    }
+
+
+def run_beir(
+    bench: Benchmark,
+    settings: Settings,
+    cache_root: Path | None = None,
+    depth: int = DEPTH,
+    candidates: int = CANDIDATES,
+    evidence: bool = True,
+    limit: int | None = None,
+    show_progress: bool = True,
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    from tqdm.auto import tqdm
+
+    from citewise.app.assistant import Assistant
+    from citewise.evals.index_cache import cached_index
+
+    started = time.perf_counter()
+    index_dir, reused = cached_index(bench.corpus, bench.name, settings, cache_root, show_progress=show_progress)
+    echo(f"{'Reusing' if reused else 'Built'} the {bench.name} index at {index_dir}.")
+    if limit:
+        bench.queries = bench.queries[:limit]
+    retrieval = settings.retrieval.model_copy(update={"candidates": max(candidates, settings.retrieval.candidates)})
+    assistant = Assistant(settings=settings.model_copy(update={"index_dir": index_dir, "retrieval": retrieval}))
+    bar = tqdm(total=len(bench.queries), desc="Retrieval", unit="query", disable=not show_progress)
+    methods, methods_fused, per_query = retrieval_scores(assistant, bench, depth, lambda i, n: bar.update(1))
+    bar.close()
+    result: dict[str, Any] = {
+        "kind": "beir",
+        "dataset": bench.name,
+        "layout": bench.layout,
+        "split": bench.split,
+        "queries": len(bench.queries),
+        "index": {"dir": str(index_dir), "reused": reused, "version": assistant.index.manifest.version,
+                  "papers": assistant.index.manifest.papers, "chunks": assistant.index.manifest.chunks},
+        "depth": depth,
+        "candidates": retrieval.candidates,
+        "methods": methods,
+        "methods_fused": methods_fused,
+        "hybrid_beats_both_ndcg@10": methods["hybrid"]["ndcg@10"] > max(methods["bm25"]["ndcg@10"], methods["dense"]["ndcg@10"]),
+        "hybrid_beats_both_ndcg@10_fused": methods_fused["hybrid"]["ndcg@10"]
+        > max(methods_fused["bm25"]["ndcg@10"], methods_fused["dense"]["ndcg@10"]),
+        "per_query_ndcg@10": {
+            q.id: {m: round(per_query[m][i]["ndcg@10"], 4) for m in METHODS} for i, q in enumerate(bench.queries)
+        },
+    }
+    if evidence and any(q.evidence for q in bench.queries):
+        # the answerer sees the app's own retrieval settings, not the benchmark's deeper candidate lists
+        assistant.retriever.settings = settings.retrieval
+        bar = tqdm(total=sum(1 for q in bench.queries if q.evidence), desc="Evidence", unit="claim", disable=not show_progress)
+        result["evidence"] = evidence_scores(assistant, bench, lambda i, n: bar.update(1))
+        bar.close()
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def summary_rows(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    headers = ["method", "ndcg@10", "recall@100", "map", "mrr@10", "recall@10", "ms/query"]
+    rows = [[m] + [v[k] for k in ("ndcg@10", "recall@100", "map", "mrr@10", "recall@10", "ms_per_query")] for m, v in result["methods"].items()]
+    return headers, rows
+
+
+def write_beir_run(result: dict[str, Any], runs_dir: Path, config: dict[str, Any]) -> Path:
+    folder = R.new_run_dir(runs_dir, config)
+    result["config"] = config
+    result["config_hash"] = R.config_hash(config)
+    R.plot_grouped_bars(
+        result["methods"], ["ndcg@10", "recall@100", "map"], folder / "methods.png",
+        f"{result['dataset']} ({result['split']}, {result['queries']} queries): retrieval methods",
+    )
+    headers, rows = summary_rows(result)
+    md = [
+        f"# Retrieval benchmark — {result['dataset']} / {result['split']}",
+        "",
+        f"{result['queries']} queries; index {result['index']['version']} ({result['index']['papers']} papers, "
+        f"{result['index']['chunks']} chunks); top {result['depth']} chunks, {result['candidates']} candidates per list; "
+        f"paper-level ranking. {result['seconds']} s.",
+        "",
+        R.md_table(headers, rows),
+        "",
+        f"Hybrid nDCG@10 above both bm25 and dense: **{R.fmt(result['hybrid_beats_both_ndcg@10'])}**.",
+        "",
+        "Before MMR diversification (candidates ordered by fused score alone):",
+        "",
+        R.md_table(headers[:-1], [[m] + [v[k] for k in headers[1:-1]] for m, v in result["methods_fused"].items()]),
+        "",
+        "![methods](methods.png)",
+    ]
+    if "evidence" in result:
+        e = result["evidence"]
+        md += [
+            "",
+            f"## Extractive answers to {e['claims']} claims with rationale sentences",
+            "",
+            R.md_table(
+                ["quotes a gold evidence sentence", "cites a gold paper", "evidence precision (per citation)", "refused", "p50 ms", "p95 ms"],
+                [[e["quotes_gold_evidence"], e["cites_gold_doc"], e["evidence_precision"], e["refused"],
+                  e["latency_ms"]["p50"], e["latency_ms"]["p95"]]],
+            ),
+        ]
+    R.write_report(folder, result, "\n".join(md) + "\n")
+    return folder

@@ -1,0 +1,68 @@
+"""Cached indexes of benchmark corpora: built once, reused while the corpus, model and chunker are unchanged.
+
+    <cache_root>/<dataset>-<key>/        an ordinary Citewise index folder (CURRENT, versions/, embedding-cache/)
+    <cache_root>/<dataset>-<key>/cache.json   {"corpus_sha256", "embedding_model", "chunking"}
+
+``key`` hashes the corpus file together with the embedding model and chunker settings, so a changed corpus or
+model gets a new folder instead of a silently stale index."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from citewise.index.versions import current_version_dir
+from citewise.settings import Settings
+
+CACHE_META = "cache.json"
+
+
+def default_cache_root() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "citewise" / "beir"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cache_identity(corpus: Path, settings: Settings) -> dict[str, object]:
+    return {
+        "corpus_sha256": file_sha256(corpus),
+        "embedding_model": settings.embedding.model_name,
+        "chunking": settings.chunking.model_dump(),
+    }
+
+
+def cache_dir_for(corpus: Path, dataset: str, settings: Settings, cache_root: Path | None = None) -> tuple[Path, dict]:
+    identity = cache_identity(corpus, settings)
+    key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+    return (cache_root or default_cache_root()) / f"{dataset}-{key}", identity
+
+
+def cached_index(
+    corpus: Path, dataset: str, settings: Settings, cache_root: Path | None = None, show_progress: bool = True
+) -> tuple[Path, bool]:
+    """The index folder for ``corpus`` (built when missing or stale) and whether it was reused as it was."""
+    from citewise.ingest.pipeline import ingest
+
+    folder, identity = cache_dir_for(corpus, dataset, settings, cache_root)
+    meta = folder / CACHE_META
+    if current_version_dir(folder) is not None and meta.is_file():
+        try:
+            if json.loads(meta.read_text(encoding="utf-8")) == identity:
+                return folder, True
+        except json.JSONDecodeError:
+            pass
+    folder.mkdir(parents=True, exist_ok=True)
+    index_settings = settings.model_copy(update={"index_dir": folder})
+    # rebuild: the folder holds this corpus only; the embedding cache inside it still spares re-embedding
+    ingest([corpus], index_settings, rebuild=True, show_progress=show_progress)
+    meta.write_text(json.dumps(identity, indent=2), encoding="utf-8")
+    return folder, False
