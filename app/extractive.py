@@ -10,7 +10,9 @@ from citewise.app.evidence import Evidence
 from citewise.app.models import Citation
 from citewise.settings import AnswerSettings
 
-_LIST_QUESTION = re.compile(r"\b(which|what|list|name|compare|papers|works|approaches|methods|systems)\b.*\b(papers|works|approaches|methods|systems|ones)\b|\bcompare\b|\bvs\.?\b|\bversus\b", re.I)
+# A sentence opening like this leans on the one before it ("This effectively avoids padding overheads.").
+_ANAPHORIC = re.compile(r"^(this|these|that|those|it|they|such|thus|therefore|hence|consequently|as a result)\b", re.I)
+_LIST_QUESTION = re.compile(r"\b(which|what|list|name|compare|papers|works|approaches|methods|systems)\b.*\b(papers|works|approaches|methods|systems)\b|\bcompare\b|\bvs\.?\b|\bversus\b", re.I)
 
 
 def short_name(title: str) -> str:
@@ -22,12 +24,15 @@ def select_evidence(question: str, ranked: list[Evidence], settings: AnswerSetti
     """Best sentences, a few per paper; a "which papers…" question gets more papers, fewer sentences each."""
     if not ranked:
         return []
-    if any(item.named for item in ranked):  # the question names its paper(s): answer from those alone
+    named = any(item.named for item in ranked)
+    if named:  # the question names its paper(s): answer from those alone
         ranked = [item for item in ranked if item.named]
     broad = bool(_LIST_QUESTION.search(question))
-    per_paper = 1 if broad else 2
+    # one named paper: "how does X work" is answered by several of its sentences, not only the closest one
+    focused = named and len({item.paper.paper_id for item in ranked}) == 1
+    per_paper = 1 if broad and not named else 3 if focused else 2
     limit = settings.max_sentences + (2 if broad else 0)
-    floor = ranked[0].score - (0.25 if broad else 0.15)
+    floor = ranked[0].score - (0.25 if broad or focused else 0.15)
     chosen: list[Evidence] = []
     counts: dict[str, int] = {}
     for item in ranked:
@@ -37,7 +42,19 @@ def select_evidence(question: str, ranked: list[Evidence], settings: AnswerSetti
             continue
         counts[item.paper.paper_id] = counts.get(item.paper.paper_id, 0) + 1
         chosen.append(item)
-    return chosen
+    return with_antecedents(chosen, ranked)
+
+
+def with_antecedents(chosen: list[Evidence], ranked: list[Evidence]) -> list[Evidence]:
+    """Quote the sentence an anaphoric one refers to, so "This allows…" is never shown without its "this"."""
+    by_position = {(e.paper.paper_id, e.sentence_index): e for e in ranked}
+    result: list[Evidence] = []
+    for item in chosen:
+        before = by_position.get((item.paper.paper_id, item.sentence_index - 1))
+        if _ANAPHORIC.match(item.sentence) and before is not None and before not in chosen and before not in result:
+            result.append(before)
+        result.append(item)
+    return result
 
 
 def compose(chosen: list[Evidence]) -> tuple[str, list[Citation]]:

@@ -107,8 +107,9 @@ class AnswerSettings(BaseModel):
     backend: Literal["extractive", "local", "openai"] = Field("extractive", description="Who writes the answer.")
     max_sentences: int = Field(5, description="Sentences in an extractive answer.")
     min_evidence_score: float = Field(
-        0.30,
-        description="Below this best sentence-to-question similarity the papers are taken not to answer (refusal).",
+        0.50,
+        description="Below this best sentence-to-question similarity the papers are taken not to answer (refusal); "
+        "calibrated on the seed set with `citewise eval calibrate`.",
     )
     support_threshold: float = Field(
         0.55, description="Cosine similarity a generated sentence needs with its cited sentence to count as supported."
@@ -146,6 +147,13 @@ class ServerSettings(BaseModel):
     upload_dir: Path | None = Field(None, description="Where uploads are kept; default: <index_dir>/../uploads.")
 
 
+class EvalSettings(BaseModel):
+    """Evaluation runs."""
+
+    runs_dir: Path = Field(Path("runs"), description="Where each evaluation run writes its report folder.")
+    dataset: Path | None = Field(None, description="Seed question set; default: the bundled evals/datasets/seed_qa.jsonl.")
+
+
 class Settings(BaseSettings):
     """Everything configurable, grouped by concern."""
 
@@ -162,6 +170,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    evals: EvalSettings = Field(default_factory=EvalSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -11,8 +11,12 @@ _GENERIC = {
     "llm", "llms", "gpu", "gpus", "cpu", "dnn", "dnns", "nas", "asr", "kv", "ai", "rag", "moe", "vla", "slo",
     "mllm", "slm", "slms", "nlp", "api", "fp8", "int8", "int4", "dit", "gqa", "nsa", "ptq", "sota", "the", "a",
     "an", "for", "and", "via", "with", "towards", "toward", "of", "on", "in", "to", "efficient", "fast",
+    "true", "wer", "cnn", "cnns", "snn", "snns", "slos", "mllms", "vlm", "vlms", "qoe", "jit", "e2e", "p2p",
+    "d2d", "eos", "tpot", "ttft", "rtc", "fim", "cps", "kvs", "mii",
 }
 _PAREN_ACRONYM = re.compile(r"\(([A-Z][A-Za-z0-9-]*[A-Z0-9][A-Za-z0-9-]*)\)")
+# "We present LLMCompiler, ..." / "we propose a new system, FlexGen": names an abstract introduces.
+_INTRODUCED = re.compile(r"\b(?:introduce|present|propose|develop|design|build)s?\s+((?:[\w-]+[\s,]+){0,3}?[\w-]+)", re.I)
 
 
 def _is_name_like(word: str) -> bool:
@@ -30,7 +34,8 @@ def normalize_alias(text: str) -> str:
 
 
 def paper_aliases(paper: Paper) -> set[str]:
-    """The title's name before a colon, name-like title words (CamelCase, ALLCAPS) and (ACRONYMS) of the abstract."""
+    """The title's name before a colon, name-like title words (CamelCase, ALLCAPS), (ACRONYMS) of the abstract and
+    the names it introduces ("we present LLMCompiler")."""
     names: set[str] = set()
     if ":" in paper.title:
         head = paper.title.split(":", 1)[0].strip()
@@ -41,5 +46,7 @@ def paper_aliases(paper: Paper) -> set[str]:
             names.add(word)
     for sentence in paper.sentences:
         names.update(_PAREN_ACRONYM.findall(sentence))
+        for phrase in _INTRODUCED.findall(sentence):
+            names.update(w for w in re.split(r"[\s,]+", phrase) if _is_name_like(w))
     normalized = {normalize_alias(n) for n in names}
     return {n for n in normalized if len(n) >= 3 and n not in _GENERIC}
