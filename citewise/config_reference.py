@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from pydantic import BaseModel
 
 from citewise.settings import Settings
@@ -28,5 +31,16 @@ def reference_markdown() -> str:
     return "\n".join([BEGIN, *header, *_rows(Settings, ""), END])
 
 
-if __name__ == "__main__":
-    print(reference_markdown())
+def write_into(readme: Path) -> None:
+    """Replace the block between the markers in ``readme`` with the current reference."""
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    readme.write_text(head + reference_markdown() + tail, encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m citewise.config_reference [README.md]
+    if len(sys.argv) > 1:
+        write_into(Path(sys.argv[1]))
+    else:
+        print(reference_markdown())
