@@ -16,16 +16,16 @@ from citewise.app.models import Answer, Backend, PaperRef, StreamEvent
 from citewise.app.prompts import SYSTEM, user_message
 from citewise.app.query import QueryFilters, contextual_query, filters_from_question, merge_filters
 from citewise.app.retrieval import Hit, HybridRetriever
-from citewise.app.verifier import CitationVerifier
+from citewise.app.verifier import CitationVerifier, finished_statements, split_statements
 from citewise.errors import CitewiseError
 from citewise.index.reader import PaperIndex
 from citewise.ingest.embedding import Embedder
-from citewise.ingest.sentences import split_sentences
-from citewise.settings import Settings, load_settings
+from citewise.settings import LLMSettings, Settings, load_settings
 
 MAX_QUESTION_CHARS = 2000
 GENERATIVE_SOURCES = 8
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e]")
+# control and invisible characters, and unpaired surrogates (a JSON "\ud83d" escape) the tokenizer cannot encode
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ud800-\udfff]")
 
 
 def clean_question(question: str) -> str:
@@ -60,6 +60,13 @@ class Assistant:
         """Open the live index version again (after an ingest)."""
         self.index = PaperIndex.open(self.settings)
         self.retriever = HybridRetriever(self.index, self.embedder, self.settings.retrieval)
+
+    def use_endpoint(self, llm: LLMSettings) -> None:
+        """Send later openai-backend requests with these settings (the web UI's endpoint and model)."""
+        with self._backend_lock:
+            if llm != self.settings.llm:
+                self.settings = self.settings.model_copy(update={"llm": llm})
+                self._backends.pop("openai", None)
 
     def backend(self, name: str):  # noqa: ANN201 - an LLMBackend
         with self._backend_lock:
@@ -173,15 +180,13 @@ class Assistant:
         raw, statements = "", []
         try:
             for piece in self.backend(backend).stream(messages):
-                raw += piece
-                complete = split_sentences(raw)
-                while len(complete) > 1:  # the last one may still be growing
-                    statements.append(self.verifier.check(complete.pop(0), sources))
-                    raw = " ".join(complete)
+                done, raw = finished_statements(raw + piece)
+                for sentence in done:
+                    statements.append(self.verifier.check(sentence, sources))
                     verified = self.verifier.assemble(statements, sources)
                     if verified.text:
                         yield StreamEvent(kind="text", text=verified.text)
-            statements += [self.verifier.check(s, sources) for s in split_sentences(raw)]
+            statements += [self.verifier.check(s, sources) for s in split_statements(raw)]
         except LLMUnavailable as exc:
             answer.notes.append(f"{exc} Showing the quoted evidence instead.")
             yield from self._extractive(answer, question, ranked)

@@ -16,6 +16,8 @@ from citewise.settings import Settings, load_settings
 app = typer.Typer(help="Cited answers from research-paper abstracts.", no_args_is_help=True, add_completion=False)
 index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+from citewise.evals.cli import eval_app  # noqa: E402
+app.add_typer(eval_app, name="eval")
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (default: ./citewise.toml).")]
 PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Named preset: fast, thorough.")]
@@ -46,17 +48,21 @@ def ingest(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over: the index holds only these inputs.")] = False,
     listing_year: Annotated[Optional[int], typer.Option(help="Year for listing dates without one.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="Where to embed: local (this process) or ray (a Ray cluster; pip install 'citewise[ray]').")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to embed on (HOST:6379); default: start one on this machine.")] = None,
     index_dir: IndexDirOpt = None,
     config: ConfigOpt = None,
     preset: PresetOpt = None,
 ) -> None:
     """Read papers, chunk and embed them, and publish a new index version (crash-safe)."""
+    from citewise.ingest.engine import select_engine
     from citewise.ingest.pipeline import ingest as run_ingest
     from citewise.ingest.sources import bundled_listing
 
     try:
         settings = _settings(config, preset, index_dir, parsing={"listing_year": listing_year})
-        report = run_ingest(paths or [bundled_listing()], settings, rebuild=rebuild, show_progress=not quiet)
+        embedding_engine = select_engine(engine, settings.embedding, ray_address)
+        report = run_ingest(paths or [bundled_listing()], settings, rebuild=rebuild, show_progress=not quiet, engine=embedding_engine)
     except CitewiseError as exc:
         _fail(exc)
     for skipped in report.skipped:
@@ -153,12 +159,7 @@ def ask(
     except CitewiseError as exc:
         _fail(exc)
     if as_json:
-        payload = answer.model_dump(mode="json", include={"question", "answer", "refused", "backend", "timings_ms", "notes"})
-        payload["citations"] = [
-            c.model_dump(mode="json", include={"marker", "paper_id", "title", "date", "quote", "score"}) for c in answer.citations
-        ]
-        payload["nearest_papers"] = [p.model_dump(mode="json") for p in answer.nearest_papers]
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(answer.public_payload(), ensure_ascii=False, indent=2))
         return
     typer.echo(answer.answer)
     for note in answer.notes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -35,16 +36,21 @@ class SentenceScorer:
         self.embedder = embedder
         self._cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def vectors(self, items: list[tuple[Paper, int]]) -> np.ndarray:
-        missing = [(p, i) for p, i in items if (p.paper_id, i) not in self._cache]
+        # kept aside: a full cache evicts while this question (or another thread's) still needs its rows
+        keys = [(p.paper_id, i) for p, i in items]
+        found = {key: vector for key in keys if (vector := self._cache.get(key)) is not None}
+        missing = [(p, i) for (p, i), key in zip(items, keys) if key not in found]
         if missing:
-            texts = [f"{p.title}: {p.sentences[i]}" for p, i in missing]
-            for (p, i), vector in zip(missing, self.embedder.encode(texts)):
-                self._cache[(p.paper_id, i)] = vector
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return np.stack([self._cache[(p.paper_id, i)] for p, i in items])
+            encoded = self.embedder.encode([f"{p.title}: {p.sentences[i]}" for p, i in missing])
+            with self._lock:
+                for (p, i), vector in zip(missing, encoded):
+                    found[(p.paper_id, i)] = self._cache[(p.paper_id, i)] = vector
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return np.stack([found[key] for key in keys])
 
     def rank(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Evidence]:
         items: list[tuple[Paper, int, int]] = []

@@ -53,6 +53,15 @@ class Answer(BaseModel):
     notes: list[str] = Field(default_factory=list, description="What the user should know, e.g. dropped sentences.")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="retrieve, generate, total.")
 
+    def public_payload(self) -> dict:
+        """The JSON that `citewise ask --json` prints and the web API's /ask returns."""
+        payload = self.model_dump(mode="json", include={"question", "answer", "refused", "backend", "timings_ms", "notes"})
+        payload["citations"] = [
+            c.model_dump(mode="json", include={"marker", "paper_id", "title", "date", "quote", "score"}) for c in self.citations
+        ]
+        payload["nearest_papers"] = [p.model_dump(mode="json") for p in self.nearest_papers]
+        return payload
+
     def to_markdown(self) -> str:
         """The answer with its reference list, as users copy or download it."""
         lines = [f"**Q:** {self.question}", "", self.answer, ""]

@@ -41,3 +41,39 @@ def user_message(question: str, sources: list[tuple[int, str, str]], history: li
         history=format_history(history),
         question=question,
     )
+
+
+# Text a model copies back from the prompt instead of answering; the verifier refuses sentences containing it.
+ECHO_FRAGMENTS = ("<sources>", "</sources>", SOURCES_HEADER[:20], "Question:", "Answer (")
+
+# The local backend. The bundled Gemma 3 270M is a base model: with a chat template it echoes the sources back,
+# and asked for a trailing [n] it mostly answers without one. It continues documents well, so it sees worked
+# examples in the same layout and writes one line per statement with the source number first, which the backend
+# turns into the usual "statement [n]." form.
+LOCAL_EXAMPLES = [
+    (
+        "How much does ReefNet reduce counting error?",
+        [
+            (1, "ReefNet: Counting Corals from Drone Images", "ReefNet counts corals in drone images with a convolutional network."),
+            (2, "ReefNet: Counting Corals from Drone Images", "On the GBR-12 survey, ReefNet reduces counting error by 31% compared to manual annotation."),
+            (3, "TideCast: Forecasting Tides with Transformers", "TideCast forecasts tides six hours ahead."),
+        ],
+        ["[2] ReefNet reduces counting error by 31% compared to manual annotation."],
+    ),
+    (
+        "What does TideCast forecast?",
+        [
+            (1, "SoilSense: Moisture Mapping", "SoilSense maps soil moisture from radio signals."),
+            (2, "TideCast: Forecasting Tides with Transformers", "TideCast forecasts tides six hours ahead with a transformer."),
+            (3, "SoilSense: Moisture Mapping", "It needs no ground sensors."),
+        ],
+        ["[2] TideCast forecasts tides six hours ahead.", "[2] It uses a transformer."],
+    ),
+]
+LOCAL_STOP = ["\n\n", "<sources>", "Question:"]
+
+
+def local_prompt(system: str, user: str) -> str:
+    """One completion document: instructions, the worked examples, then this question; the answer opens with '['."""
+    examples = "\n\n".join(user_message(q, sources, []) + "\n" + "\n".join(lines) for q, sources, lines in LOCAL_EXAMPLES)
+    return f"{system}\n\n{examples}\n\n{user}\n["

@@ -123,7 +123,7 @@ class LLMSettings(BaseModel):
 
     model_path: str | None = Field(None, description="GGUF file for the local backend; default: bundled Gemma 3 270M.")
     context_tokens: int = Field(4096, description="Context window of the local model.")
-    threads: int | None = Field(None, description="CPU threads for llama.cpp; default: all cores.")
+    threads: int | None = Field(None, description="CPU threads for llama.cpp; default: half the cores (llama.cpp's own default).")
     max_tokens: int = Field(256, description="Most tokens generated per answer.")
     temperature: float = Field(0.0, description="Sampling temperature (0 = greedy, reproducible).")
     base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint for the openai backend.")

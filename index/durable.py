@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,9 +52,18 @@ def file_sha256(path: Path, chunk_bytes: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def out_of_space(exc: BaseException) -> bool:
+    """ENOSPC as numpy/json (OSError), SQLite ("database or disk is full") and FAISS (RuntimeError) report it."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "disk is full" in text or "no space left" in text or "quota exceeded" in text
+
+
 @contextmanager
 def exclusive_lock(index_dir: Path) -> Iterator[None]:
-    """One writer per index; a second ingest is told to wait instead of interleaving its files."""
+    """One writer per index; a second ingest is told to wait instead of interleaving its files.
+    A full disk while writing is reported in one line (the live version is untouched) rather than as a traceback."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with (index_dir / ".lock").open("a") as handle:
         try:
@@ -61,5 +72,13 @@ def exclusive_lock(index_dir: Path) -> Iterator[None]:
             raise CitewiseError(f"Another ingest is writing {index_dir}; wait for it to finish and run again.") from None
         try:
             yield
+        except Exception as exc:
+            if not out_of_space(exc):
+                raise
+            free_mb = shutil.disk_usage(index_dir).free / 1e6
+            raise CitewiseError(
+                f"Not enough disk space to write the index at {index_dir} ({free_mb:.1f} MB free); free some space "
+                "or set index_dir on a bigger disk, then run the ingest again. The previous index version is unchanged."
+            ) from None
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

@@ -32,12 +32,14 @@ class LexicalIndex:
         return int(self._retriever.scores["num_docs"])
 
     def search(self, query: str, k: int, allowed_mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and BM25 scores, best first; rows with no query term are left out."""
+        """Rows and BM25 scores, best first; rows with no query term are left out.
+
+        ``n_threads=0`` scores in this thread: any other value starts a thread pool for every query."""
         tokens = [t for t in tokenize([query])[0] if t in self._vocab]
         k = min(k, self.size)
         if not tokens or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         weight_mask = None if allowed_mask is None else allowed_mask.astype(np.float32)
-        rows, scores = self._retriever.retrieve([tokens], k=k, show_progress=False, n_threads=1, weight_mask=weight_mask)
+        rows, scores = self._retriever.retrieve([tokens], k=k, show_progress=False, n_threads=0, weight_mask=weight_mask)
         keep = scores[0] > 0
         return rows[0][keep].astype(np.int64), scores[0][keep]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from citewise.index.durable import file_sha256
 from citewise.index.lexical import LEXICAL_DIR, LexicalIndex
 from citewise.index.manifest import SCHEMA_VERSION, Manifest
 from citewise.index.store import STORE_NAME, Store
-from citewise.index.versions import current_version_dir
+from citewise.index.versions import CURRENT_NAME, VERSIONS_DIR, current_version_dir
 from citewise.index.writer import CHUNK_META_NAME, VECTORS_NAME
 from citewise.settings import Settings
 
@@ -49,6 +50,8 @@ class PaperIndex:
         folder = current_version_dir(index_dir)
         if folder is None:
             raise CitewiseError(f"No index at {index_dir}. Run `citewise ingest` first (or pass --index-dir).")
+        if folder.parent != index_dir / VERSIONS_DIR or not re.fullmatch(r"v\d+", folder.name):  # empty, garbled
+            raise CitewiseError(f"Index at {index_dir} has a damaged {CURRENT_NAME} pointer. Run `citewise ingest --rebuild`.")
         if not folder.is_dir():
             raise CitewiseError(f"Index at {index_dir} points to a missing version {folder.name}. Run `citewise ingest --rebuild`.")
         manifest = Manifest.read(folder)

@@ -21,14 +21,19 @@ def current_version_dir(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT_NAME
     if not pointer.is_file():
         return None
-    return index_dir / VERSIONS_DIR / pointer.read_text(encoding="utf-8").strip()
+    return index_dir / VERSIONS_DIR / pointer.read_text(encoding="utf-8", errors="replace").strip()  # damaged: refused on open
+
+
+def remove_stale_builds(index_dir: Path) -> None:
+    """Delete ``.build-*`` folders a crashed ingest left (never live); call only while holding the lock."""
+    for stale in (index_dir / VERSIONS_DIR).glob(".build-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def new_build_dir(index_dir: Path) -> Path:
     versions = index_dir / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
-    for stale in versions.glob(".build-*"):  # left by a crashed ingest; never live
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_stale_builds(index_dir)
     build = versions / f".build-{uuid.uuid4().hex[:12]}"
     build.mkdir()
     return build

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,6 +39,19 @@ def write_version(
     sources: list[str],
 ) -> Manifest:
     build = new_build_dir(index_dir)
+    try:
+        manifest = _write_files(build, next_version_name(index_dir), papers, chunks, vectors, settings, sources)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)  # a failed write (a full disk, Ctrl-C) gives back the space it took
+        raise
+    publish(index_dir, build, manifest.version, settings.index.keep_versions)
+    return manifest
+
+
+def _write_files(
+    build: Path, name: str, papers: list[Paper], chunks: list[Chunk], vectors: np.ndarray, settings: Settings, sources: list[str]
+) -> Manifest:
+    """Every file of one version, then its manifest with their sizes and checksums."""
     write_store(build / STORE_NAME, papers, chunks)
     np.save(build / VECTORS_NAME, vectors)
     np.savez(build / CHUNK_META_NAME, **_chunk_metadata(papers, chunks))
@@ -50,7 +64,6 @@ def write_version(
         for path in sorted(build.rglob("*"))
         if path.is_file()
     }
-    name = next_version_name(index_dir)
     manifest = Manifest(
         version=name,
         created_at=datetime.now(timezone.utc),
@@ -64,5 +77,4 @@ def write_version(
         files=files,
     )
     manifest.write(build)
-    publish(index_dir, build, name, settings.index.keep_versions)
     return manifest

@@ -30,7 +30,11 @@ def chunk_paper(paper: Paper, count_tokens: Callable[[list[str]], list[int]], se
         windows.append((start, end))
         if end + 1 >= len(paper.sentences):
             break
-        start = max(end + 1 - settings.overlap_sentences, start + 1)
+        next_start = max(end + 1 - settings.overlap_sentences, start + 1)
+        # overlap only as far as the next window still takes a new sentence; else it merely repeats this one
+        while next_start <= end and sum(sentence_tokens[next_start : end + 2]) > budget:
+            next_start += 1
+        start = next_start
     return [
         Chunk(
             chunk_id=f"{paper.paper_id}#{first}-{last}",

@@ -54,10 +54,14 @@ class EmbeddingCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"shard-{uuid.uuid4().hex}.npz"
         tmp = self.folder / f".{name}.tmp"
-        with tmp.open("wb") as handle:
-            np.savez(handle, hashes=np.array([h.encode() for h in hashes], dtype=f"S{HASH_BYTES}"), vectors=vectors)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.folder / name)
+        try:
+            with tmp.open("wb") as handle:
+                np.savez(handle, hashes=np.array([h.encode() for h in hashes], dtype=f"S{HASH_BYTES}"), vectors=vectors)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.folder / name)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk keeps no half shard
+            raise
         fsync_dir(self.folder)
         self._rows.update(zip(hashes, vectors))

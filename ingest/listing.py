@@ -58,7 +58,10 @@ def parse_listing(text: str, listing_year: int, source: str = "") -> list[Paper]
             continue
         if i == 0 or i + 1 >= len(lines):
             raise CitewiseError(f"{source or 'listing'}: a '·' line at line {i + 1} has no byline or date around it.")
-        published, upvotes = _parse_date(lines[i + 1], listing_year)
+        try:
+            published, upvotes = _parse_date(lines[i + 1], listing_year)
+        except ValueError:  # "Feb 30", "Jan 0", or a non-date after the first entries
+            raise CitewiseError(f"{source or 'listing'}: line {i + 2} '{lines[i + 1][:40]}' is not a date like 'Jun 19, 2025'.") from None
         author_count, organization = _byline(lines[i - 1])
         body = [
             entry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,12 @@ from citewise.errors import CitewiseError
 from citewise.index.durable import exclusive_lock
 from citewise.index.manifest import Manifest
 from citewise.index.reader import PaperIndex
-from citewise.index.versions import current_version_dir
+from citewise.index.versions import current_version_dir, remove_stale_builds
 from citewise.index.writer import write_version
 from citewise.ingest.chunking import chunk_paper
 from citewise.ingest.embedding import Embedder
 from citewise.ingest.embedding_cache import EmbeddingCache
+from citewise.ingest.engine import EmbeddingEngine, LocalEngine
 from citewise.ingest.models import Chunk, Paper, SkippedFile
 from citewise.ingest.sources import read_papers
 from citewise.settings import Settings
@@ -56,24 +58,29 @@ def _previous(settings: Settings, rebuild: bool) -> tuple[list[Paper], list[Chun
 
 def embed_missing(
     chunks: list[Chunk],
-    embedder: Embedder,
+    engine: EmbeddingEngine,
     cache: EmbeddingCache,
     show_progress: bool,
     on_progress: ProgressCallback | None = None,
 ) -> int:
-    """Embed chunks whose text is not cached, saving a cache shard every few batches (resumable)."""
+    """Embed chunks whose text is not cached, saving each shard the engine returns as it comes (resumable)."""
     missing: dict[str, str] = {}
     for chunk in chunks:
         if chunk.text_hash not in cache:
             missing.setdefault(chunk.text_hash, chunk.text)
+    if not missing:  # nothing to do: do not start an engine (a Ray cluster) for it
+        return 0
     hashes = list(missing)
-    with tqdm(total=len(hashes), desc="Embedding", unit="chunk", disable=not show_progress) as bar:
-        for start in range(0, len(hashes), CACHE_SHARD_CHUNKS):
-            part = hashes[start : start + CACHE_SHARD_CHUNKS]
-            cache.add(part, embedder.encode([missing[h] for h in part]))
+    done = 0
+    shards = engine.encode_shards(hashes, [missing[h] for h in hashes], CACHE_SHARD_CHUNKS)
+    # closing: a failed save still ends the engine's run (and a Ray cluster it started) at once
+    with tqdm(total=len(hashes), desc="Embedding", unit="chunk", disable=not show_progress) as bar, closing(shards):
+        for part, vectors in shards:
+            cache.add(part, vectors)
+            done += len(part)
             bar.update(len(part))
             if on_progress:
-                on_progress(start + len(part), len(hashes))
+                on_progress(done, len(hashes))
     return len(hashes)
 
 
@@ -84,7 +91,9 @@ def ingest(
     show_progress: bool = True,
     embedder: Embedder | None = None,
     on_progress: ProgressCallback | None = None,
+    engine: EmbeddingEngine | None = None,
 ) -> IngestReport:
+    """``embedder`` counts tokens for chunking; ``engine`` computes the vectors (default: ``embedder`` here)."""
     started = time.perf_counter()
     read = read_papers(list(paths), settings.parsing)
     if not read.papers:
@@ -92,6 +101,7 @@ def ingest(
         raise CitewiseError(f"Nothing to ingest ({reasons}). Name .txt/.md/.jsonl/.csv files or folders.")
     embedder = embedder or Embedder(settings.embedding)
     with exclusive_lock(settings.index_dir):
+        remove_stale_builds(settings.index_dir)  # also when nothing changed and no new version is written
         old_papers, old_chunks, old_hashes = _previous(settings, rebuild)
         papers: dict[str, Paper] = {p.paper_id: p for p in old_papers}
         added = updated = unchanged = 0
@@ -123,7 +133,7 @@ def ingest(
         chunks = sorted(kept_chunks + new_chunks, key=lambda c: (order[c.paper_id], c.first_sentence))
         cache = EmbeddingCache(settings.index_dir / CACHE_DIR, settings.embedding.model_name, embedder.dimension)
         embed_started = time.perf_counter()
-        embedded = embed_missing(chunks, embedder, cache, show_progress, on_progress)
+        embedded = embed_missing(chunks, engine or LocalEngine(embedder), cache, show_progress, on_progress)
         seconds_embedding = time.perf_counter() - embed_started
         vectors = np.stack([cache.get(c.text_hash) for c in chunks]).astype(np.float32)
         sources = sorted({p.source for p in papers.values() if p.source})

@@ -6,8 +6,10 @@ import re
 
 _ABBREVIATIONS = {
     "e.g", "i.e", "et al", "etc", "vs", "fig", "figs", "eq", "eqs", "sec", "no", "approx", "cf", "resp",
-    "dr", "mr", "ms", "prof", "inc", "ltd", "al", "st", "u.s", "ca",
+    "prof", "inc", "ltd", "al", "st", "u.s", "ca", "w.r.t",
 }
+# Titles count only when capitalised: "Ms. Lee" is one sentence, "... latency by 135 ms. We ..." is two.
+_TITLES = {"Dr", "Mr", "Mrs", "Ms"}
 # A boundary: sentence-final punctuation (optionally closed by a quote or bracket), whitespace, then
 # something that can open a sentence.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Za-z0-9*])")
@@ -15,8 +17,9 @@ _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Za-z0-9*])")
 
 def _ends_with_abbreviation(text: str) -> bool:
     words = text.rstrip(".!?\"')]").split()
-    tail = words[-1].lstrip("(\"'[").lower() if words else ""
-    return tail in _ABBREVIATIONS or bool(re.fullmatch(r"[a-z]", tail))
+    tail = words[-1].lstrip("(\"'[") if words else ""
+    # a lone capital is an initial ("J. Smith"); a lone small letter is a unit ("in 0.5 s. Then")
+    return tail in _TITLES or tail.lower() in _ABBREVIATIONS or bool(re.fullmatch(r"[A-Z]", tail))
 
 
 def split_sentences(text: str) -> list[str]:

@@ -34,7 +34,7 @@ def read_file(path: Path, parsing: ParsingSettings) -> tuple[list[Paper], list[s
     if suffix in TABULAR_SUFFIXES:
         return read_tabular(path, parsing)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # utf-8-sig: a BOM (Excel, Notepad) is not text
     except UnicodeDecodeError:
         raise CitewiseError(f"{path} is not UTF-8 text; re-save it as UTF-8.") from None
     if "\x00" in text:

@@ -70,16 +70,16 @@ def record_to_paper(record: dict[str, Any], fields: ParsingSettings, source: str
         title=title or abstract[:80],
         sentences=sentences,
         authors=as_list(record.get("authors") or metadata.get("authors")),
-        organization=record.get("organization") or None,
+        organization=str(record["organization"]).strip() or None if record.get("organization") else None,
         published=as_date(_pick(record, fields.date_field, DATE_FIELDS) or metadata.get("date")),
-        upvotes=int(upvotes) if str(upvotes or "").isdigit() else None,
+        upvotes=int(upvotes) if str(upvotes or "").isdecimal() else None,  # isdigit() takes "²", int() does not
         code_urls=find_code_urls(abstract),
         source=source,
     )
 
 
 def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    with path.open(encoding="utf-8", errors="strict") as handle:
+    with path.open(encoding="utf-8-sig", errors="strict") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
@@ -88,12 +88,37 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
             except json.JSONDecodeError as exc:
                 yield number, f"invalid JSON ({exc.msg})"
                 continue
-            yield number, record if isinstance(record, dict) else "not a JSON object"
+            except RecursionError:
+                yield number, "invalid JSON (nested too deeply)"
+                continue
+            yield number, _checked(record)
+
+
+def _json_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """A .json file holds an array of records (or one record); JSON Lines saved as .json are read line by line."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, RecursionError):
+        yield from _jsonl_records(path)
+        return
+    for number, record in enumerate(data if isinstance(data, list) else [data], 1):
+        yield number, _checked(record)
+
+
+def _checked(record: Any) -> dict[str, Any] | str:
+    """The record, or why it is unusable: an unpaired surrogate escape ("\\ud83d") cannot be stored or embedded."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "invalid Unicode (an unpaired surrogate escape such as \\ud83d)"
+    return record
 
 
 def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf-8", errors="strict", newline="") as handle:
+    with path.open(encoding="utf-8-sig", errors="strict", newline="") as handle:
         sample = handle.read(65536)
         handle.seek(0)
         try:
@@ -106,7 +131,8 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 def read_tabular(path: Path, fields: ParsingSettings) -> tuple[list[Paper], list[str]]:
     """Papers from a JSONL/CSV file, and one message per record that could not be used."""
-    records = _jsonl_records(path) if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} else _csv_records(path)
+    suffix = path.suffix.lower()
+    records = _json_records(path) if suffix == ".json" else _jsonl_records(path) if suffix in {".jsonl", ".ndjson"} else _csv_records(path)
     papers: list[Paper] = []
     problems: list[str] = []
     try:
@@ -122,6 +148,6 @@ def read_tabular(path: Path, fields: ParsingSettings) -> tuple[list[Paper], list
         raise CitewiseError(f"{path} is not UTF-8 text; re-save it as UTF-8.") from None
     except csv.Error as exc:
         raise CitewiseError(f"{path} is not valid CSV ({exc}).") from None
-    if not papers and problems:
-        raise CitewiseError(f"{path}: no usable records ({problems[0]}).")
+    if not papers:  # an empty file, or a header alone, is reported too rather than passed over in silence
+        raise CitewiseError(f"{path}: no usable records ({problems[0]})." if problems else f"{path} holds no records.")
     return papers, problems

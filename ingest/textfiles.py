@@ -62,7 +62,7 @@ def parse_text_paper(text: str, source: str) -> Paper:
 
 def read_text_file(path: Path) -> Paper:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise CitewiseError(f"{path} is not UTF-8 text; re-save it as UTF-8.") from None
     return parse_text_paper(text, str(path))

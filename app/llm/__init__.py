@@ -1,0 +1,1 @@
+"""Generative answer writers: the bundled local model (llama.cpp) or any OpenAI-compatible endpoint."""
