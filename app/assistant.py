@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from citewise.app.answerability import is_answerable
 from citewise.app.evidence import Evidence, SentenceScorer
 from citewise.app.extractive import compose, select_evidence
 from citewise.app.models import Answer, Backend, PaperRef, StreamEvent
@@ -51,7 +52,7 @@ class Assistant:
         self.embedder = Embedder(settings.embedding)
         self.scorer = SentenceScorer(self.embedder)
         self.verifier = CitationVerifier(self.embedder, settings.answer.support_threshold, settings.answer.unsupported)
-        self._backends: dict[str, Any] = {}
+        self._backends: dict[tuple[str, str], Any] = {}
         self._backend_lock = threading.Lock()
         self.reload()
         self.embedder.encode_query("warm up")  # the first torch call is slow; pay it at start-up
@@ -62,19 +63,20 @@ class Assistant:
         self.retriever = HybridRetriever(self.index, self.embedder, self.settings.retrieval)
 
     def use_endpoint(self, llm: LLMSettings) -> None:
-        """Send later openai-backend requests with these settings (the web UI's endpoint and model)."""
+        """Make ``llm`` the default model settings of later requests that name none."""
         with self._backend_lock:
-            if llm != self.settings.llm:
-                self.settings = self.settings.model_copy(update={"llm": llm})
-                self._backends.pop("openai", None)
+            self.settings = self.settings.model_copy(update={"llm": llm})
 
-    def backend(self, name: str):  # noqa: ANN201 - an LLMBackend
+    def backend(self, name: str, llm: LLMSettings | None = None):  # noqa: ANN201 - an LLMBackend
+        """One loaded backend per (name, model settings), so requests with different endpoints never mix."""
+        llm = llm or self.settings.llm
+        key = (name, llm.model_dump_json())
         with self._backend_lock:
-            if name not in self._backends:
+            if key not in self._backends:
                 from citewise.app.llm.factory import make_backend
 
-                self._backends[name] = make_backend(name, self.settings.llm)
-            return self._backends[name]
+                self._backends[key] = make_backend(name, llm)
+            return self._backends[key]
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -87,9 +89,10 @@ class Assistant:
         since: date | None = None,
         until: date | None = None,
         min_upvotes: int | None = None,
+        llm: LLMSettings | None = None,
     ) -> Answer:
         final: Answer | None = None
-        for event in self.stream(question, backend, history, top_k, since, until, min_upvotes):
+        for event in self.stream(question, backend, history, top_k, since, until, min_upvotes, llm):
             if event.kind == "final":
                 final = event.answer
         assert final is not None
@@ -104,8 +107,11 @@ class Assistant:
         since: date | None = None,
         until: date | None = None,
         min_upvotes: int | None = None,
+        llm: LLMSettings | None = None,
     ) -> Iterator[StreamEvent]:
-        """Events: 'status' while working, 'text' with the verified answer so far, then 'final'."""
+        """Events: 'status' while working, 'text' with the verified answer so far, then 'final'.
+
+        ``llm`` overrides the model settings for this request only (the web UI's endpoint and model)."""
         started = time.perf_counter()
         question = clean_question(question)
         backend = backend or self.settings.answer.backend
@@ -118,23 +124,16 @@ class Assistant:
         ranked = self.scorer.rank(query, query_vector, hits)
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
         answer = Answer(question=question, answer="", refused=False, backend=backend, timings_ms=timings)
-        if not self._answerable(ranked):
+        if not is_answerable(query, ranked, self.settings.answer):
             self._refuse(answer, hits, filters)
         elif backend == "extractive":
             yield from self._extractive(answer, query, ranked)
         else:
-            yield from self._generative(answer, backend, question, history, ranked)
+            yield from self._generative(answer, backend, question, history, ranked, llm)
         timings["generate"] = (time.perf_counter() - started) * 1000 - timings["retrieve"]
         timings["total"] = (time.perf_counter() - started) * 1000
         answer.timings_ms = {k: round(v, 1) for k, v in timings.items()}
         yield StreamEvent(kind="final", text=answer.answer, answer=answer)
-
-    def _answerable(self, ranked: list[Evidence]) -> bool:
-        """Evidence is strong enough when a sentence is close to the question, or the question names a paper."""
-        if not ranked:
-            return False
-        best = max(e.similarity for e in ranked)
-        return best >= self.settings.answer.min_evidence_score or any(e.named for e in ranked[:3])
 
     # -- backends -----------------------------------------------------------------------------------------
 
@@ -164,7 +163,8 @@ class Assistant:
             yield StreamEvent(kind="text", text="\n".join(shown))
 
     def _generative(
-        self, answer: Answer, backend: str, question: str, history: list[tuple[str, str]], ranked: list[Evidence]
+        self, answer: Answer, backend: str, question: str, history: list[tuple[str, str]], ranked: list[Evidence],
+        llm: LLMSettings | None = None,
     ) -> Iterator[StreamEvent]:
         from citewise.app.llm.base import ChatMessage, LLMUnavailable
 
@@ -179,7 +179,7 @@ class Assistant:
         yield StreamEvent(kind="status", text="Writing the answer…")
         raw, statements = "", []
         try:
-            for piece in self.backend(backend).stream(messages):
+            for piece in self.backend(backend, llm).stream(messages):
                 done, raw = finished_statements(raw + piece)
                 for sentence in done:
                     statements.append(self.verifier.check(sentence, sources))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from citewise.app.query import parse_date
 from citewise.errors import CitewiseError
 from citewise.settings import Settings, load_settings
 
@@ -48,7 +48,7 @@ def ingest(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over: the index holds only these inputs.")] = False,
     listing_year: Annotated[Optional[int], typer.Option(help="Year for listing dates without one.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-    engine: Annotated[str, typer.Option("--engine", help="Where to embed: local (this process) or ray (a Ray cluster; pip install 'citewise[ray]').")] = "local",
+    engine: Annotated[str, typer.Option("--engine", help="Where to embed: local (this process) or ray (a Ray cluster; needs the 'ray' extra).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to embed on (HOST:6379); default: start one on this machine.")] = None,
     index_dir: IndexDirOpt = None,
     config: ConfigOpt = None,
@@ -118,17 +118,6 @@ def index_info(
         typer.echo(f"{label:<13} {value}")
 
 
-def _parse_date(value: str | None, end: bool = False) -> date | None:
-    if not value:
-        return None
-    try:
-        if len(value) == 4 and value.isdigit():
-            return date(int(value), 12, 31) if end else date(int(value), 1, 1)
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise CitewiseError(f"Date '{value}' is not YYYY or YYYY-MM-DD.") from None
-
-
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
@@ -153,7 +142,7 @@ def ask(
         settings = _settings(config, preset, index_dir, llm={"base_url": base_url, "model": model})
         assistant = Assistant(settings=settings)
         answer = assistant.ask(
-            question, backend=backend, top_k=top_k, since=_parse_date(since), until=_parse_date(until, end=True),
+            question, backend=backend, top_k=top_k, since=parse_date(since), until=parse_date(until, end=True),
             min_upvotes=min_upvotes,
         )
     except CitewiseError as exc:

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
+
+from citewise.errors import CitewiseError
 
 _YEAR = r"((?:19|20)\d{2})"
 _MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _FOLLOW_UP = re.compile(
     r"\b(it|its|it's|they|them|their|this|that|these|those|the paper|the method|the system|the approach|same)\b", re.I
 )
+
+
+def parse_date(value: str | None, end: bool = False) -> date | None:
+    """A flag's date: YYYY (the year's first day, or last with ``end``) or YYYY-MM-DD."""
+    if not value:
+        return None
+    try:
+        if len(value) == 4 and value.isdigit():
+            return date(int(value), 12, 31) if end else date(int(value), 1, 1)
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise CitewiseError(f"Date '{value}' is not YYYY or YYYY-MM-DD.") from None
 
 
 class QueryFilters(BaseModel):

@@ -100,7 +100,7 @@ def main() -> int:
     embedder = Embedder(embedding)
     embedder.encode([f"Warm-up sentence {i} about protein folding and cell signalling." * (1 + i % 6) for i in range(128)])
     cpus = len(os.sched_getaffinity(0))
-    load_before = os.getloadavg()
+    host = machine()  # before the 1-thread probe changes torch's thread count
     with tempfile.TemporaryDirectory(prefix="citewise-ray-bench-input-") as tmp:
         corpus = Path(tmp) / "scifact-slice.jsonl"
         lines = args.scifact.read_text(encoding="utf-8").splitlines()[: args.papers]
@@ -121,7 +121,7 @@ def main() -> int:
 
     estimate = capacity(cpu_s_per_chunk, results[0]["chunks"] / results[0]["papers"], next(r for r in results if r.get("workers") == 1))
     summary = {
-        "machine": machine() | {"ray": ray.__version__, "loadavg_before": [round(x, 2) for x in load_before]},
+        "machine": host | {"ray": ray.__version__, "loadavg_after": [round(x, 2) for x in os.getloadavg()]},
         "batch_size": embedding.batch_size,
         "ray_start_seconds": round(ray_start_s, 2),
         "results": results,
@@ -136,7 +136,7 @@ def main() -> int:
         print(f"{r['engine']:<9}{r['papers']:>7}{r['chunks']:>7}{r['seconds']:>9.1f}{r['papers_per_s']:>10.2f}"
               f"{r['embed_seconds']:>9.1f}{r['embed_chunks_per_s']:>10.1f}{r['other_seconds']:>9.1f}{r['driver_cpu_seconds']:>14.1f}")
     print(f"ray start-up {ray_start_s:.1f} s (not timed in); {cpus} CPUs ({cpu_model()}); "
-          f"load avg {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
+          f"load avg {host['loadavg'][0]:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(f"\n{ARXIV_PAPERS:,} abstracts at {estimate['chunks_per_paper']:.2f} chunks/paper; a 1-CPU worker "
           f"{cpu_s_per_chunk * 1000:.1f} CPU ms/chunk = {estimate['embed_s_per_paper_per_worker'] * 1000:.1f} ms/paper "
           f"({1 / estimate['embed_s_per_paper_per_worker']:.1f} papers/s); driver {estimate['serial_s_per_paper'] * 1000:.2f} CPU ms/paper:")

@@ -111,6 +111,11 @@ class AnswerSettings(BaseModel):
         description="Below this best sentence-to-question similarity the papers are taken not to answer (refusal); "
         "calibrated on the seed set with `citewise eval calibrate`.",
     )
+    min_topic_score: float = Field(
+        0.30,
+        description="Lower bar for topic questions: answered when one retrieved paper mentions every content word "
+        "of the question and its best sentence similarity reaches this.",
+    )
     support_threshold: float = Field(
         0.55, description="Cosine similarity a generated sentence needs with its cited sentence to count as supported."
     )

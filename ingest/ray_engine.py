@@ -83,6 +83,7 @@ class RayEngine:
         import_ray()  # fail before any work when the extra is missing
 
     def shard_size(self, count: int, workers: int, shard_chunks: int) -> int:
+        """Chunks per actor call (and saved shard): several per worker, at least one encoder batch, at most shard_chunks."""
         return max(1, min(shard_chunks, max(self.settings.batch_size, math.ceil(count / (SHARDS_PER_WORKER * workers)))))
 
     def encode_shards(self, hashes: list[str], texts: list[str], shard_chunks: int) -> Iterator[Shard]:

@@ -8,7 +8,7 @@ from typing import Any, get_args
 import gradio as gr
 
 from citewise.app.assistant import Assistant
-from citewise.app.cli import _parse_date as parse_date
+from citewise.app.query import parse_date
 from citewise.app.models import Backend
 from citewise.errors import CitewiseError
 

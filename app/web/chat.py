@@ -14,7 +14,7 @@ import gradio as gr
 from pydantic import BaseModel
 
 from citewise.app.assistant import Assistant
-from citewise.app.cli import _parse_date as parse_date
+from citewise.app.query import parse_date
 from citewise.app.models import Answer
 from citewise.app.web.render import EMPTY_SOURCES, answer_markdown, escape_markdown, sources_html, status_markdown
 from citewise.errors import CitewiseError
@@ -83,11 +83,10 @@ class Chat:
         pending = {"role": "assistant", "content": status_markdown("Searching the papers…")}
         yield shown + [pending], turns, gr.skip(), "", gr.skip()
         try:
-            if backend == "openai":
-                self.assistant.use_endpoint(endpoint_settings(self.configured_llm, base_url, model))
+            llm = endpoint_settings(self.configured_llm, base_url, model) if backend == "openai" else None
             history = [(t.question, t.answer.answer) for t in turns]
             for event in self.assistant.stream(
-                question, backend, history, int(top_k) if top_k else None, _day(since), _day(until, end=True)
+                question, backend, history, int(top_k) if top_k else None, _day(since), _day(until, end=True), llm=llm
             ):
                 if event.kind == "status":
                     pending = {"role": "assistant", "content": status_markdown(event.text)}

@@ -81,6 +81,24 @@ def test_out_of_corpus_question_is_refused(assistant: Assistant, question: str) 
     assert "do not" in answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("Which papers reduce KV cache memory?", True),
+        ("Which papers are about speech recognition?", True),
+        ("What papers discuss mixture of experts?", True),
+        ("Which papers are about image generation with GANs?", False),  # no paper mentions GANs
+        ("Which papers study reinforcement learning for robot control?", False),
+    ],
+)
+def test_short_topic_questions_are_answered_only_when_a_paper_covers_the_topic(
+    assistant: Assistant, question: str, answered: bool
+) -> None:
+    answer = assistant.ask(question)
+    assert answer.refused is not answered, answer.answer
+    assert bool(answer.citations) is answered
+
+
 def test_date_flags_exclude_papers_outside_the_range(assistant: Assistant) -> None:
     answer = assistant.ask("Which papers speed up LLM serving?", since=date(2025, 1, 1), until=date(2025, 12, 31))
     assert answer.citations
