@@ -269,7 +269,7 @@ def test_browser_upload_ingests_and_hostile_text_stays_text(page, served, tmp_pa
     hostile.write_text(HOSTILE_PAPER, encoding="utf-8")
     page.get_by_role("tab", name="Corpus").click()
     page.locator("#cw-upload input[type=file]").set_input_files(str(hostile))
-    page.locator("#cw-upload").get_by_text("evil.md").first.wait_for()
+    page.locator("#cw-upload").get_by_text("evil.md").first.wait_for(timeout=120_000)
     page.locator("#cw-ingest").click()
     page.locator("#cw-ingest-status").get_by_text("Ingested 1 paper").wait_for(timeout=120_000)
     assert (settings.server.upload_dir / "evil.md").is_file()
