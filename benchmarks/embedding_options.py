@@ -29,60 +29,13 @@ from _common import SCIFACT_DIR, machine, scifact_index, write_json
 SHARD = 1024  # the pipeline's embed_missing shard
 
 
-class OnnxEncoder:
-    """Mean-pooled, normalised MiniLM on ONNX Runtime: what sentence-transformers computes, without torch."""
-
-    def __init__(self, onnx_path: Path, model_dir: Path, threads: int, max_length: int = 256) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length)
-        self.tokenizer.enable_padding()
-
-    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        out = np.zeros((len(texts), 384), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            rows = order[start : start + batch_size]
-            enc = self.tokenizer.encode_batch([texts[i] for i in rows])
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
-            pooled = (hidden * mask[..., None]).sum(1) / np.clip(mask.sum(1, keepdims=True), 1, None)
-            out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-        return out
-
-
-def export_onnx(model, folder: Path) -> tuple[Path, Path]:  # noqa: ANN001 - a SentenceTransformer
-    """fp32 export of the transformer (pooling stays in numpy) and its int8 dynamic quantisation."""
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+def export_onnx(model_dir: Path, folder: Path) -> tuple[Path, Path]:
+    """The product's export (fp32) and int8 quantisation, into ``folder``."""
+    from citewise.ingest.onnx_encoder import export_fp32, quantize_int8
 
     fp32, int8 = folder / "model.onnx", folder / "model_int8.onnx"
-    class Encoder(torch.nn.Module):  # keyword call: BertModel's positional order differs across transformers versions
-        def __init__(self, bert) -> None:  # noqa: ANN001
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-
-    encoder = Encoder(model[0].auto_model).eval()
-    dummy = model.tokenize(["an example sentence", "another"])
-    args = (dummy["input_ids"], dummy["attention_mask"], dummy["token_type_ids"])
-    axes = {0: "batch", 1: "tokens"}
-    with torch.no_grad():
-        torch.onnx.export(
-            encoder, args, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"], opset_version=17, dynamo=False,
-            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "last_hidden_state": axes},
-        )
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    export_fp32(model_dir, fp32)
+    quantize_int8(fp32, int8)
     return fp32, int8
 
 
@@ -130,12 +83,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2000, help="Chunks timed per variant.")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-quality", action="store_true")
+    parser.add_argument("--quality-of", default="fp32,int8", help="ONNX variants whose retrieval quality is measured.")
     args = parser.parse_args()
 
     from sentence_transformers import SentenceTransformer
 
     from citewise.evals.datasets import load_scifact
     from citewise.ingest.embedding import Embedder
+    from citewise.ingest.onnx_encoder import OnnxEncoder
     from citewise.settings import load_settings
 
     embedder = Embedder(load_settings().embedding)
@@ -145,8 +100,8 @@ def main() -> None:
     chunk_papers, chunk_texts = [c.paper_id for c in chunks], [c.text for c in chunks]
     sample = list(dict.fromkeys(chunk_texts))[: args.sample]
     with tempfile.TemporaryDirectory(prefix="citewise-onnx-") as tmp:
-        fp32, int8 = export_onnx(model, Path(tmp))
-        onnx = {"fp32": OnnxEncoder(fp32, embedder.model_path, 2), "int8": OnnxEncoder(int8, embedder.model_path, 2)}
+        fp32, int8 = export_onnx(embedder.model_path, Path(tmp))
+        onnx = {name: OnnxEncoder(path, embedder.model_path, 256, 2) for name, path in (("fp32", fp32), ("int8", int8))}
         variants = {
             "torch 2 threads, batch 64 (product)": lambda t: torch_encode(model, t, 64, 2),
             "torch 1 thread, batch 64": lambda t: torch_encode(model, t, 64, 1),
@@ -154,8 +109,8 @@ def main() -> None:
             "torch 2 threads, batch 32": lambda t: torch_encode(model, t, 32, 2),
             "torch 2 threads, batch 128": lambda t: torch_encode(model, t, 128, 2),
             "torch 2 threads, batch 64, length-sorted": lambda t: torch_encode(model, t, 64, 2, sort=True),
-            "onnx fp32, batch 64, length-sorted": lambda t: onnx["fp32"].encode(t, 64),
-            "onnx int8, batch 64, length-sorted": lambda t: onnx["int8"].encode(t, 64),
+            "onnx fp32 (product encoder, one text a run)": lambda t: onnx["fp32"].encode(t),
+            "onnx int8 (product encoder, one text a run)": lambda t: onnx["int8"].encode(t),
         }
         for encode in variants.values():  # warm-up: first shapes are slow everywhere
             encode(sample[:128])
@@ -166,16 +121,17 @@ def main() -> None:
             claims = load_scifact(SCIFACT_DIR, "train").queries
             torch_claims = torch_encode(model, [q.text for q in claims], 64, 2)
             quality = {"torch": {**dense_quality(np.asarray(index.vectors), chunk_papers, torch_claims, claims), "vectors": index.vectors}}
-            for name, encoder in onnx.items():
+            for name in args.quality_of.split(","):
+                encoder = onnx[name]
                 started = time.perf_counter()
-                vectors = encoder.encode(chunk_texts, 64)
+                vectors = encoder.encode(chunk_texts)
                 seconds = time.perf_counter() - started
-                quality[f"onnx {name}"] = dense_quality(vectors, chunk_papers, encoder.encode([q.text for q in claims], 64), claims)
+                quality[f"onnx {name}"] = dense_quality(vectors, chunk_papers, encoder.encode([q.text for q in claims]), claims)
                 quality[f"onnx {name}"]["full_corpus_seconds"] = round(seconds, 1)
                 quality[f"onnx {name}"]["vectors"] = vectors
             for name, row in quality.items():
                 print(name, {k: v for k, v in row.items() if k != "vectors"})
-            for name in ("onnx fp32", "onnx int8"):
+            for name in (f"onnx {n}" for n in args.quality_of.split(",")):
                 quality[name]["max_abs_diff_vs_torch"] = float(np.abs(quality[name]["vectors"] - quality["torch"]["vectors"]).max())
                 quality[name]["ndcg_change_vs_torch"] = round(quality[name]["ndcg@10"] / quality["torch"]["ndcg@10"] - 1, 4)
             result["quality"] = {k: {m: v for m, v in row.items() if m != "vectors"} for k, row in quality.items()}

