@@ -12,6 +12,7 @@ from citewise.settings import AnswerSettings
 
 # A sentence opening like this leans on the one before it ("This effectively avoids padding overheads.").
 _ANAPHORIC = re.compile(r"^(this|these|that|those|it|they|such|thus|therefore|hence|consequently|as a result)\b", re.I)
+_COMPARISON = re.compile(r"\b(compare|comparison|differ|difference|versus|vs\.?|than|both|whereas)\b", re.I)
 _LIST_QUESTION = re.compile(r"\b(which|what|list|name|compare|papers|works|approaches|methods|systems)\b.*\b(papers|works|approaches|methods|systems)\b|\bcompare\b|\bvs\.?\b|\bversus\b", re.I)
 
 
@@ -29,16 +30,22 @@ def select_evidence(question: str, ranked: list[Evidence], settings: AnswerSetti
         ranked = [item for item in ranked if item.named]
     broad = bool(_LIST_QUESTION.search(question))
     # one named paper: "how does X work" is answered by several of its sentences, not only the closest one
-    focused = named and len({item.paper.paper_id for item in ranked}) == 1
-    per_paper = 1 if broad and not named else 3 if focused else 2
-    limit = settings.max_sentences + (2 if broad else 0)
-    floor = ranked[0].score - (0.25 if broad or focused else 0.15)
+    named_papers = {item.paper.paper_id for item in ranked} if named else set()
+    focused = len(named_papers) == 1
+    per_paper = 1 if broad and not named else 3 if named else 2
+    limit = max(settings.max_sentences + (2 if broad else 0), 3 * len(named_papers))
+    if len(named_papers) > 1 and _COMPARISON.search(question):  # each named paper measured against its own best
+        best = {pid: max(i.score for i in ranked if i.paper.paper_id == pid) for pid in named_papers}
+        floors = {pid: score - 0.25 for pid, score in best.items()}
+    else:
+        floor = ranked[0].score - (0.25 if broad or focused else 0.15)
+        floors = {item.paper.paper_id: floor for item in ranked}
     chosen: list[Evidence] = []
     counts: dict[str, int] = {}
     for item in ranked:
-        if len(chosen) >= limit or item.score < floor:
+        if len(chosen) >= limit:
             break
-        if counts.get(item.paper.paper_id, 0) >= per_paper:
+        if item.score < floors[item.paper.paper_id] or counts.get(item.paper.paper_id, 0) >= per_paper:
             continue
         counts[item.paper.paper_id] = counts.get(item.paper.paper_id, 0) + 1
         chosen.append(item)
