@@ -6,14 +6,13 @@ Ingests the bundled papers into a temporary index (unless --index-dir is given),
 
 - Python API: interpreter start → ``from citewise import Assistant`` → ``Assistant(index_dir)`` → first ``ask``
   (extractive), each step timed from the moment the process was launched;
-- web UI (when ``citewise.app.web.server`` exists): ``citewise serve`` launched → first HTTP 200 on its port.
+- web UI: ``citewise serve`` launched → first HTTP 200 on its port.
 
 Median of ``--repeats`` runs. Writes benchmarks/out/startup.json."""
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import socket
 import statistics
@@ -97,13 +96,10 @@ def main() -> None:
             "python_api_runs": api_runs,
             "python_api_median_s": {k: round(statistics.median(r[k] for r in api_runs), 3) for k in api_runs[0]},
         }
-        if importlib.util.find_spec("citewise.app.web.server") is not None:
-            runs = [serve_ready(index_dir) for _ in range(args.repeats)]
-            result["serve_ready_runs_s"] = runs
-            done = [r for r in runs if r is not None]
-            result["serve_ready_median_s"] = round(statistics.median(done), 3) if done else None
-        else:
-            result["serve_ready_median_s"] = "citewise.app.web.server not present"
+        runs = [serve_ready(index_dir) for _ in range(args.repeats)]
+        result["serve_ready_runs_s"] = runs
+        done = [r for r in runs if r is not None]
+        result["serve_ready_median_s"] = round(statistics.median(done), 3) if done else None
     print(json.dumps({k: v for k, v in result.items() if k != "machine"}, indent=1))
     write_json("startup.json", result)
 
