@@ -59,6 +59,12 @@ class PaperIndex:
             raise CitewiseError(
                 f"Index at {index_dir} has schema {manifest.schema_version}; this Citewise reads {SCHEMA_VERSION}. Run `citewise ingest --rebuild`."
             )
+        built_backend = manifest.embedding_model.partition("@")[2] or "torch"
+        if manifest.embedding_model.partition("@")[0] == settings.embedding.model_name and built_backend != settings.embedding.backend:
+            raise CitewiseError(
+                f"Index at {index_dir} was embedded with embedding.backend '{built_backend}', not '{settings.embedding.backend}'. "
+                f"Set CITEWISE_EMBEDDING__BACKEND={built_backend} (or embedding.backend in citewise.toml), or run `citewise ingest --rebuild`."
+            )
         if manifest.embedding_model != settings.embedding.encoder_id:
             raise CitewiseError(
                 f"Index at {index_dir} was built with {manifest.embedding_model}, not {settings.embedding.encoder_id}. "
