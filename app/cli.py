@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from citewise.app.models import check_backend
 from citewise.app.query import parse_date
 from citewise.errors import CitewiseError
 from citewise.settings import Settings, load_settings
@@ -137,8 +138,7 @@ def ask(
     from citewise.app.assistant import Assistant
 
     try:
-        if backend not in (None, "extractive", "local", "openai"):
-            raise CitewiseError(f"Unknown backend '{backend}'; use extractive, local or openai.")
+        backend = check_backend(backend)
         settings = _settings(config, preset, index_dir, llm={"base_url": base_url, "model": model})
         assistant = Assistant(settings=settings)
         answer = assistant.ask(

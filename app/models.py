@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from citewise.errors import CitewiseError
+
 Backend = Literal["extractive", "local", "openai"]
+
+
+def check_backend(name: str | None) -> Backend | None:
+    """A backend name from a flag or a form, checked; empty means the configured default."""
+    if name and name not in get_args(Backend):
+        raise CitewiseError(f"Unknown backend '{name}'; use {', '.join(get_args(Backend))}.")
+    return name or None  # type: ignore[return-value]
 
 
 class Citation(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from citewise.app.models import check_backend
 from citewise.errors import CitewiseError
 from citewise.settings import Settings, load_settings
 
@@ -72,8 +73,7 @@ def seed(
     from citewise.evals.seed_run import run_seed, summary_rows, write_seed_run
 
     try:
-        if backend not in (None, "extractive", "local", "openai"):
-            raise CitewiseError(f"Unknown backend '{backend}'; use extractive, local or openai.")
+        backend = check_backend(backend)
         settings = _settings(config, preset, index_dir)
         questions = _questions(settings, dataset, limit)
         _ensure_index(settings, quiet)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import Any
 
 import gradio as gr
 
 from citewise.app.assistant import Assistant
 from citewise.app.query import parse_date
-from citewise.app.models import Backend
+from citewise.app.models import check_backend
 from citewise.errors import CitewiseError
 
 
@@ -28,12 +28,11 @@ def ask_endpoint(assistant: Assistant) -> Callable[..., dict[str, Any]]:
             nearest_papers, notes and timings_ms, as `citewise ask --json` prints them.
         """
         try:
-            if backend and backend not in get_args(Backend):
-                raise CitewiseError(f"Unknown backend '{backend}'; use extractive, local or openai.")
+            backend = check_backend(backend)
             if not 0 <= (top_k or 0) <= 100:
                 raise CitewiseError("top_k is 1 to 100 (0 takes the server's default).")
             answer = assistant.ask(
-                question, backend=backend or None, top_k=top_k or None,
+                question, backend=backend, top_k=top_k or None,
                 since=parse_date((since or "").strip() or None), until=parse_date((until or "").strip() or None, end=True),
             )
         except CitewiseError as exc:
