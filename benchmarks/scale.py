@@ -206,19 +206,19 @@ def plot(rows: list[dict], path: Path) -> None:
 
     defaults = {"ivf": IndexSettings().ivf_nprobe, "hnsw": IndexSettings().hnsw_ef_search, "flat": None}
     fig, (lat, mem) = plt.subplots(1, 2, figsize=(11, 4))
-    for kind in sorted({r["kind"] for r in rows}):
+    for color, kind in zip(("tab:blue", "tab:orange", "tab:green"), sorted({r["kind"] for r in rows})):
         mine = sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["chunks"])
         runs = [next(x for x in r["runs"] if x["value"] == defaults[kind]) for r in mine]
         sizes = [r["chunks"] for r in mine]
         label = kind if defaults[kind] is None else f"{kind} ({SWEEP[kind][0]}={defaults[kind]})"
-        lat.plot(sizes, [x["ms"]["p95"] for x in runs], marker="o", label=label)
-        mem.plot(sizes, [r["rss_after_queries_mb"] for r in mine], marker="o", label=f"{kind}: loaded + queried")
-        mem.plot(sizes, [r["file_mb"] for r in mine], marker="x", linestyle=":", label=f"{kind}: file size")
+        lat.plot(sizes, [x["ms"]["p95"] for x in runs], marker="o", color=color, label=label)
+        mem.plot(sizes, [r["rss_after_queries_mb"] for r in mine], marker="o", color=color, label=f"{kind}: loaded + queried")
+        mem.plot(sizes, [r["file_mb"] for r in mine], marker="x", color=color, linestyle=":", label=f"{kind}: file size")
     lat.axhline(50, color="grey", linestyle="--", linewidth=0.8, label="50 ms target")
     for ax, title, unit in ((lat, "single-query p95 latency, 2 threads", "ms"), (mem, "memory (RSS growth) and index file", "MB")):
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("chunks (smallest: real SciFact; larger: synthetic)")
+        ax.set_xlabel("chunks (10,803: real SciFact; 100k and 1M: synthetic)")
         ax.set_ylabel(unit)
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
@@ -234,6 +234,10 @@ def main() -> None:
         return
     if sys.argv[1:2] == ["--bm25-probe"]:
         print(json.dumps(bm25_probe(Path(sys.argv[2]), Path(sys.argv[3]))))
+        return
+    if sys.argv[1:2] == ["--plot"]:  # --plot OUT.png A.json B.json: one plot of several runs (later rows win)
+        rows = {(r["chunks"], r["kind"]): r for name in sys.argv[3:] for r in json.loads((OUT_DIR / name).read_text())["dense"]}
+        plot(list(rows.values()), ROOT / "benchmarks" / sys.argv[2])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="real,100000,1000000", help="'real' = every SciFact chunk; numbers = synthetic.")
