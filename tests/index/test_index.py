@@ -243,6 +243,16 @@ def test_index_built_with_another_model_is_refused(bundled_index_dir: Path, sett
     assert open_index(bundled_index_dir, settings_for).manifest.papers == 48  # untouched
 
 
+def test_index_of_another_schema_is_refused(bundled_index_copy: Path, settings_for) -> None:
+    manifest = current_version_dir(bundled_index_copy) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["schema_version"] = 999
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(CitewiseError) as info:
+        open_index(bundled_index_copy, settings_for)
+    assert_one_line_error(info.value, REBUILD_HINT, "schema 999")
+
+
 def _flip_bytes(path: Path) -> None:
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
