@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from citewise.cache import cache_root
+from citewise.index.durable import file_sha256
 from citewise.index.versions import current_version_dir
 from citewise.settings import Settings
 
@@ -21,14 +22,6 @@ CACHE_META = "cache.json"
 
 def default_cache_root() -> Path:
     return cache_root() / "beir"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cache_identity(corpus: Path, settings: Settings) -> dict[str, object]:
