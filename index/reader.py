@@ -59,8 +59,9 @@ class PaperIndex:
             raise CitewiseError(
                 f"Index at {index_dir} has schema {manifest.schema_version}; this Citewise reads {SCHEMA_VERSION}. Run `citewise ingest --rebuild`."
             )
-        built_backend = manifest.embedding_model.partition("@")[2] or "torch"
-        if manifest.embedding_model.partition("@")[0] == settings.embedding.model_name and built_backend != settings.embedding.backend:
+        built_model, _, built_backend = manifest.embedding_model.partition("@")  # see EmbeddingSettings.encoder_id
+        built_backend = built_backend or "torch"
+        if built_model == settings.embedding.model_name and built_backend != settings.embedding.backend:
             raise CitewiseError(
                 f"Index at {index_dir} was embedded with embedding.backend '{built_backend}', not '{settings.embedding.backend}'. "
                 f"Set CITEWISE_EMBEDDING__BACKEND={built_backend} (or embedding.backend in citewise.toml), or run `citewise ingest --rebuild`."
