@@ -1,8 +1,8 @@
-"""The encoder on ONNX Runtime with int8 weights: 1.8x the torch throughput on 2 cores (benchmarks/RESULTS.md).
+"""The encoder on ONNX Runtime with int8 weights: 1.8–2.4x the torch throughput on 2 cores (benchmarks/RESULTS.md).
 
 The model folder is exported to ONNX once (torch.onnx, nothing downloaded), quantised dynamically to int8 and
 cached beside the bundled LLM in ``~/.cache/citewise/models``; pooling and normalisation are the
-sentence-transformers ones (mean over real tokens, L2)."""
+sentence-transformers ones (mean over the tokens, L2; one text per run, so no padding)."""
 
 from __future__ import annotations
 
