@@ -14,7 +14,7 @@ from citewise.index.lexical import tokenize
 from citewise.ingest.embedding import Embedder
 from citewise.ingest.models import Paper
 
-_QUANTITY_QUESTION = re.compile(r"\b(how (much|many|fast|large|big|long)|what (speed-?up|percentage|accuracy|latency|throughput|improvement|reduction|gain)|by how|speed-?up|x faster|figure|number)\b", re.I)
+_QUANTITY_QUESTION = re.compile(r"\b(how (much|many|fast|large|big|long)|what (speed-?up|percentage|accuracy|latency|throughput|improvement|reduction|gain)s?|by how|speed-?ups?|x faster|figures?|numbers?)\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
 
 

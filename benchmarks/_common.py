@@ -85,16 +85,16 @@ def corpus_chunk_texts(path: Path, embedder, settings=None) -> list[str]:  # noq
     return list(dict.fromkeys(c.text for p in papers for c in chunk_paper(p, embedder.count_tokens, settings.chunking)))
 
 
-def scifact_index_dir() -> Path:
+def scifact_index_dir(**overrides) -> Path:  # noqa: ANN003 - settings overrides, e.g. embedding={"backend": "torch"}
     """The SciFact corpus as a Citewise index folder, built once into the evals benchmark cache and reused after."""
     from citewise.evals.index_cache import cached_index
     from citewise.settings import load_settings
 
-    return cached_index(SCIFACT_DIR / "corpus.jsonl", "scifact", load_settings(), show_progress=False)[0]
+    return cached_index(SCIFACT_DIR / "corpus.jsonl", "scifact", load_settings(**overrides), show_progress=False)[0]
 
 
-def scifact_index():  # noqa: ANN201 - a PaperIndex
+def scifact_index(**overrides):  # noqa: ANN003, ANN201 - settings overrides; a PaperIndex
     from citewise.index.reader import PaperIndex
     from citewise.settings import load_settings
 
-    return PaperIndex.open(load_settings(index_dir=scifact_index_dir()))
+    return PaperIndex.open(load_settings(index_dir=scifact_index_dir(**overrides), **overrides))

@@ -8,10 +8,11 @@ on the first ``--sample`` unique chunk texts, encoded the way the pipeline encod
 - torch (sentence-transformers, the product's encoder) with 1 and 2 intra-op threads, batch 16/32/64/128;
 - the same with the whole list sorted by length before sharding (fewer padded tokens);
 - ONNX Runtime fp32 and int8 (dynamic quantisation), exported here from the bundled model folder with
-  ``torch.onnx.export`` (nothing is downloaded). optimum / ``backend="onnx"`` are not used: optimum-onnx pins
+  ``torch.onnx.export`` (nothing is downloaded), each as exported and with ONNX Runtime's BERT fusions
+  (attention, GELU, skip layer norm); fused int8 is the product's default encoder. optimum / ``backend="onnx"`` are not used: optimum-onnx pins
   transformers < 4.58 and would downgrade this environment's transformers 5.
 
-Quality (unless --no-quality): the whole SciFact corpus is embedded with torch, ONNX fp32 and ONNX int8; dense
+Quality (unless --no-quality): the whole SciFact corpus is embedded with torch and the ONNX variants; dense
 paper-level nDCG@10 / Recall@5 over the train claims (exact search), and the largest vector difference from
 torch. Needs ``onnxruntime`` and ``onnx`` in the venv. Writes benchmarks/out/embedding_options.json."""
 
@@ -29,14 +30,16 @@ from _common import SCIFACT_DIR, machine, scifact_index, write_json
 SHARD = 1024  # the pipeline's embed_missing shard
 
 
-def export_onnx(model_dir: Path, folder: Path) -> tuple[Path, Path]:
-    """The product's export (fp32) and int8 quantisation, into ``folder``."""
-    from citewise.ingest.onnx_encoder import export_fp32, quantize_int8
+def export_onnx(model_dir: Path, folder: Path) -> dict[str, Path]:
+    """The product's export (fp32), fusion and int8 quantisation into ``folder``, and int8 of the unfused graph."""
+    from citewise.ingest.onnx_encoder import export_fp32, fuse, quantize_int8
 
-    fp32, int8 = folder / "model.onnx", folder / "model_int8.onnx"
-    export_fp32(model_dir, fp32)
-    quantize_int8(fp32, int8)
-    return fp32, int8
+    paths = {name: folder / f"{name}.onnx" for name in ("fp32", "fp32 fused", "int8", "int8 fused")}
+    export_fp32(model_dir, paths["fp32"])
+    fuse(model_dir, paths["fp32"], paths["fp32 fused"])
+    quantize_int8(paths["fp32"], paths["int8"])
+    quantize_int8(paths["fp32 fused"], paths["int8 fused"])
+    return paths
 
 
 def torch_encode(model, texts: list[str], batch_size: int, threads: int, sort: bool = False) -> np.ndarray:  # noqa: ANN001
@@ -59,7 +62,7 @@ def throughput(variants: dict, texts: list[str], rounds: int) -> dict[str, dict]
             started = time.perf_counter()
             encode(texts)
             best[name] = min(best.get(name, np.inf), time.perf_counter() - started)
-    base = best["torch 2 threads, batch 64 (product)"]
+    base = best["torch 2 threads, batch 64 (torch backend)"]
     result = {name: {"seconds": round(s, 2), "chunks_per_s": round(len(texts) / s, 1), "speedup": round(base / s, 2)} for name, s in best.items()}
     for name, row in result.items():
         print(f"{name:<42}{row['chunks_per_s']:>9.1f} chunks/s{row['speedup']:>7.2f}x")
@@ -83,7 +86,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2000, help="Chunks timed per variant.")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-quality", action="store_true")
-    parser.add_argument("--quality-of", default="fp32,int8", help="ONNX variants whose retrieval quality is measured.")
+    parser.add_argument("--quality-of", default="int8,int8 fused", help="ONNX variants whose retrieval quality is measured.")
     args = parser.parse_args()
 
     from sentence_transformers import SentenceTransformer
@@ -95,22 +98,20 @@ def main() -> None:
 
     embedder = Embedder(load_settings().embedding)
     model = SentenceTransformer(str(embedder.model_path), device="cpu")
-    index = scifact_index()  # built by the pipeline (torch): its vectors are the reference
+    index = scifact_index(embedding={"backend": "torch"})  # built by the pipeline on torch: the reference vectors
     chunks = list(index.store.iter_chunks())
     chunk_papers, chunk_texts = [c.paper_id for c in chunks], [c.text for c in chunks]
     sample = list(dict.fromkeys(chunk_texts))[: args.sample]
     with tempfile.TemporaryDirectory(prefix="citewise-onnx-") as tmp:
-        fp32, int8 = export_onnx(embedder.model_path, Path(tmp))
-        onnx = {name: OnnxEncoder(path, embedder.model_path, 256, 2) for name, path in (("fp32", fp32), ("int8", int8))}
+        onnx = {name: OnnxEncoder(path, embedder.model_path, 256, 2) for name, path in export_onnx(embedder.model_path, Path(tmp)).items()}
         variants = {
-            "torch 2 threads, batch 64 (product)": lambda t: torch_encode(model, t, 64, 2),
+            "torch 2 threads, batch 64 (torch backend)": lambda t: torch_encode(model, t, 64, 2),
             "torch 1 thread, batch 64": lambda t: torch_encode(model, t, 64, 1),
             "torch 2 threads, batch 16": lambda t: torch_encode(model, t, 16, 2),
             "torch 2 threads, batch 32": lambda t: torch_encode(model, t, 32, 2),
             "torch 2 threads, batch 128": lambda t: torch_encode(model, t, 128, 2),
             "torch 2 threads, batch 64, length-sorted": lambda t: torch_encode(model, t, 64, 2, sort=True),
-            "onnx fp32 (product encoder, one text a run)": lambda t: onnx["fp32"].encode(t),
-            "onnx int8 (product encoder, one text a run)": lambda t: onnx["int8"].encode(t),
+            **{f"onnx {name}, one text a run": encoder.encode for name, encoder in onnx.items()},
         }
         for encode in variants.values():  # warm-up: first shapes are slow everywhere
             encode(sample[:128])

@@ -1,5 +1,8 @@
 """Ingest throughput: the whole pipeline against a plain SentenceTransformer.encode of the same chunks.
 
+With the default int8 ONNX encoder the pipeline runs faster than that torch ceiling; its own encoder called alone
+on the same texts (``encoder_alone``) is reported too, so pipeline overhead stays visible.
+
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/ingest_throughput.py [--no-scifact] [--scifact PATH]
 
 For each corpus (the bundled listing, the SciFact corpus) it ingests into a fresh temporary index (fresh
@@ -100,6 +103,9 @@ def run_corpus(name: str, path: Path, embedder, raw_model, batch_size: int, raw_
 
     if raw_s is None:
         raw_s = run_raw(raw_model, texts, batch_size)
+    started = time.perf_counter()
+    embedder.encode(texts)
+    encoder_alone_s = time.perf_counter() - started
 
     pipeline_rate = report.chunks_embedded / pipeline_s
     raw_rate = len(texts) / raw_s
@@ -119,6 +125,9 @@ def run_corpus(name: str, path: Path, embedder, raw_model, batch_size: int, raw_
         "raw_encode_chunks_per_s": round(raw_rate, 2),
         "ratio_pipeline_over_raw": round(pipeline_rate / raw_rate, 3),
         "ratio_embed_only_over_raw": round((report.chunks_embedded / report.seconds_embedding) / raw_rate, 3),
+        "encoder": embedder.settings.encoder_id,
+        "encoder_alone_seconds": round(encoder_alone_s, 3),
+        "ratio_pipeline_over_encoder_alone": round(encoder_alone_s / pipeline_s, 3),
         "phases_seconds": {k: round(v, 3) for k, v in sorted(phases.items(), key=lambda kv: -kv[1])},
     }
 
@@ -143,7 +152,7 @@ def main() -> int:
     batch_size = args.batch_size or embedding.batch_size
     embedder = Embedder(embedding)
     started = time.perf_counter()
-    embedder.model  # noqa: B018 - load now, outside the timings
+    embedder.encode(["load now, outside the timings"])
     model_load_s = time.perf_counter() - started
     raw_model = SentenceTransformer(str(embedder.model_path), device="cpu")
     warmup = [f"Warm-up sentence number {i} about attention kernels and KV caches. " * (1 + i % 8) for i in range(2 * batch_size)]
@@ -178,19 +187,19 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
-    header = f"{'corpus':<9}{'papers':>8}{'chunks':>8}{'pipe s':>9}{'papers/s':>10}{'chunks/s':>10}{'raw s':>9}{'raw ch/s':>10}{'ratio':>7}{'embed-only':>12}"
+    header = f"{'corpus':<9}{'papers':>8}{'chunks':>8}{'pipe s':>9}{'papers/s':>10}{'chunks/s':>10}{'raw s':>9}{'raw ch/s':>10}{'ratio':>7}{'embed-only':>12}{'vs own':>8}"
     print(header)
     print("-" * len(header))
     for r in results:
         print(
             f"{r['corpus']:<9}{r['papers']:>8}{r['chunks']:>8}{r['pipeline_seconds']:>9.1f}{r['pipeline_papers_per_s']:>10.1f}"
             f"{r['pipeline_chunks_per_s']:>10.1f}{r['raw_encode_seconds']:>9.1f}{r['raw_encode_chunks_per_s']:>10.1f}"
-            f"{r['ratio_pipeline_over_raw']:>7.3f}{r['ratio_embed_only_over_raw']:>12.3f}"
+            f"{r['ratio_pipeline_over_raw']:>7.3f}{r['ratio_embed_only_over_raw']:>12.3f}{r['ratio_pipeline_over_encoder_alone']:>8.3f}"
         )
     for r in results:
         phases = ", ".join(f"{k} {v:.2f}s" for k, v in r["phases_seconds"].items())
         print(f"{r['corpus']} phases: {phases}")
-    print(f"model load {model_load_s:.2f}s (not in the timings); batch size {batch_size}; "
+    print(f"encoder {embedding.encoder_id}; model load {model_load_s:.2f}s (not in the timings); batch size {batch_size}; "
           f"{summary['machine']['torch_threads']} torch threads; load avg before {load_before[0]:.2f}")
     print(f"wrote {args.out}")
     worst = min(r["ratio_pipeline_over_raw"] for r in results)

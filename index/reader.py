@@ -60,7 +60,7 @@ class PaperIndex:
                 f"Index at {index_dir} has schema {manifest.schema_version}; this Citewise reads {SCHEMA_VERSION}. Run `citewise ingest --rebuild`."
             )
         built_model, _, built_backend = manifest.embedding_model.partition("@")  # see EmbeddingSettings.encoder_id
-        built_backend = built_backend or "torch"
+        built_backend = built_backend.partition("+")[0] or "torch"
         if built_model == settings.embedding.model_name and built_backend != settings.embedding.backend:
             raise CitewiseError(
                 f"Index at {index_dir} was embedded with embedding.backend '{built_backend}', not '{settings.embedding.backend}'. "

@@ -69,7 +69,7 @@ def test_bundled_ingest_gives_48_papers(bundled_index_dir: Path, bundled_ingest_
     index = open_index(bundled_index_dir, settings_for)
     m = index.manifest
     assert (m.papers, m.chunks, m.version) == (48, report.chunks_total, "v000001")
-    assert m.embedding_model == "sentence-transformers/all-MiniLM-L6-v2" and m.embedding_dim == 384
+    assert m.embedding_model == "sentence-transformers/all-MiniLM-L6-v2@onnx-int8+r2" and m.embedding_dim == 384
     assert m.faiss_type == "flat" and m.sources == [str(bundled_listing())]
     assert index.store.paper_count() == 48 and index.store.chunk_count() == m.chunks
     assert index.dense.ntotal == m.chunks and index.lexical.size == m.chunks
@@ -243,14 +243,22 @@ def test_index_built_with_another_model_is_refused(bundled_index_dir: Path, sett
     assert open_index(bundled_index_dir, settings_for).manifest.papers == 48  # untouched
 
 
-def test_index_of_another_schema_is_refused(bundled_index_copy: Path, settings_for) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("schema_version", 999, "schema 999"),
+        # the int8 encoder before its graph was fused: the same runtime name, other vectors
+        ("embedding_model", "sentence-transformers/all-MiniLM-L6-v2@onnx-int8", "@onnx-int8,"),
+    ],
+)
+def test_index_of_another_schema_or_encoder_recipe_is_refused(bundled_index_copy: Path, settings_for, field, value, shown) -> None:
     manifest = current_version_dir(bundled_index_copy) / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    data["schema_version"] = 999
+    data[field] = value
     manifest.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(CitewiseError) as info:
         open_index(bundled_index_copy, settings_for)
-    assert_one_line_error(info.value, REBUILD_HINT, "schema 999")
+    assert_one_line_error(info.value, REBUILD_HINT, shown)
 
 
 def _flip_bytes(path: Path) -> None:

@@ -81,9 +81,19 @@ def check_corpus(pairs: list[tuple[Paper, list[Chunk]]], embedder, chunking: Chu
             assert 0 <= overlap <= min(chunking.overlap_sentences, l1 - f1), windows
             if overlap < min(chunking.overlap_sentences, l1 - f1):
                 assert sum(sentence_tokens[f2 - 1 : l1 + 2]) > budget, windows
-            # greedy: a window stops only when the next sentence would not fit
-            assert sum(sentence_tokens[f1 : l1 + 2]) > budget, windows
+        if chunking.overlap_sentences == 0 and max(sentence_tokens) <= budget:
+            assert len(windows) == fewest_windows(sentence_tokens, budget), windows
     return stats
+
+
+def fewest_windows(sentence_tokens: list[int], budget: int) -> int:
+    """Packing sentences greedily never needs more windows than any other packing."""
+    count, used = 1, 0
+    for tokens in sentence_tokens:
+        if used + tokens > budget:
+            count, used = count + 1, 0
+        used += tokens
+    return count
 
 
 def test_special_tokens_are_two(embedder) -> None:
@@ -131,6 +141,12 @@ def test_no_overlap_setting() -> None:
     sentences = [f"s{i} " + "w " * 9 for i in range(6)]
     chunks = chunk_paper(paper(sentences), words, ChunkingSettings(max_tokens=40, overlap_sentences=0))
     assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 2), (3, 5)]
+
+
+def test_an_abstract_a_little_over_the_window_splits_into_even_halves() -> None:
+    sentences = [f"s{i} " + "w " * 9 for i in range(4)]  # 40 words, budget 35: two windows either way
+    chunks = chunk_paper(paper(sentences), words, ChunkingSettings(max_tokens=40, overlap_sentences=0))
+    assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 1), (2, 3)]  # not (0, 2) and a tail (3, 3)
 
 
 def test_overlap_never_makes_a_window_of_repeated_sentences() -> None:
