@@ -104,7 +104,7 @@ def test_kill_9_mid_embedding_and_mid_write(
     small = tmp_path / "small.jsonl"
     small.write_text(json.dumps({"_id": "x1", "title": "Concurrent", "text": "A second writer."}) + "\n", encoding="utf-8")
     shards_before = shards(index_dir)
-    cache_dir, model_name = index_dir / CACHE_DIR, settings.embedding.model_name
+    cache_dir, model_name = index_dir / CACHE_DIR, settings.embedding.encoder_id
     cached_before = len(EmbeddingCache(cache_dir, model_name, embedder.dimension))
 
     # 1. kill -9 while embedding: the first cache shard is on disk, the second is being computed

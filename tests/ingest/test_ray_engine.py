@@ -141,7 +141,7 @@ def test_a_half_done_run_embeds_only_the_rest(
     try:
         chunks = list(index.store.iter_chunks())
         half = len(chunks) // 2
-        cache = EmbeddingCache(settings.index_dir / CACHE_DIR, settings.embedding.model_name, embedder.dimension)
+        cache = EmbeddingCache(settings.index_dir / CACHE_DIR, settings.embedding.encoder_id, embedder.dimension)
         cache.add([c.text_hash for c in chunks[:half]], np.asarray(index.vectors[:half]))  # what a killed run saved
     finally:
         index.store.close()
