@@ -9,8 +9,9 @@ on the first ``--sample`` unique chunk texts, encoded the way the pipeline encod
 - the same with the whole list sorted by length before sharding (fewer padded tokens);
 - ONNX Runtime fp32 and int8 (dynamic quantisation), exported here from the bundled model folder with
   ``torch.onnx.export`` (nothing is downloaded), each as exported and with ONNX Runtime's BERT fusions
-  (attention, GELU, skip layer norm); fused int8 is the product's default encoder. optimum / ``backend="onnx"`` are not used: optimum-onnx pins
-  transformers < 4.58 and would downgrade this environment's transformers 5.
+  (attention, GELU, skip layer norm); fused int8 is the product's default encoder. optimum /
+  ``backend="onnx"`` are not used: optimum-onnx pins transformers < 4.58 and would downgrade this
+  environment's transformers 5.
 
 Quality (unless --no-quality): the whole SciFact corpus is embedded with torch and the ONNX variants; dense
 paper-level nDCG@10 / Recall@5 over the train claims (exact search), and the largest vector difference from

@@ -27,13 +27,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from _common import OUT_DIR, SCIFACT_DIR, corpus_chunk_texts  # _common also sets the offline environment
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SCIFACT = ROOT.parent / "shared" / "data" / "scifact" / "corpus.jsonl"
-OUT = ROOT / "benchmarks" / "out" / "ingest_throughput.json"
+DEFAULT_SCIFACT = SCIFACT_DIR / "corpus.jsonl"
+OUT = OUT_DIR / "ingest_throughput.json"
 TARGET_RATIO = 0.9
 
 
@@ -72,23 +69,12 @@ def run_raw(raw_model, texts: list[str], batch_size: int) -> float:
     return time.perf_counter() - started
 
 
-def corpus_chunk_texts(path: Path, embedder, batch_size: int) -> list[str]:
-    """The unique chunk texts the pipeline will embed, in its order (for running the raw encode first)."""
-    from citewise.ingest.chunking import chunk_paper
-    from citewise.ingest.sources import read_papers
-    from citewise.settings import load_settings
-
-    settings = load_settings(embedding={"batch_size": batch_size})
-    papers = read_papers([path], settings.parsing).papers
-    return list(dict.fromkeys(c.text for p in papers for c in chunk_paper(p, embedder.count_tokens, settings.chunking)))
-
-
 def run_corpus(name: str, path: Path, embedder, raw_model, batch_size: int, raw_first: bool = False) -> dict:
     from citewise.index.reader import PaperIndex
     from citewise.ingest.pipeline import ingest
     from citewise.settings import load_settings
 
-    raw_s = run_raw(raw_model, corpus_chunk_texts(path, embedder, batch_size), batch_size) if raw_first else None
+    raw_s = run_raw(raw_model, corpus_chunk_texts(path, embedder), batch_size) if raw_first else None
     with tempfile.TemporaryDirectory(prefix=f"citewise-bench-{name}-") as tmp:
         settings = load_settings(index_dir=Path(tmp) / "index", embedding={"batch_size": batch_size})
         phases: dict[str, float] = {}

@@ -87,6 +87,12 @@ class EmbeddingSettings(BaseModel):
         """What an index and the embedding cache record: two backends' vectors differ slightly, so they never mix."""
         return self.model_name if self.backend == "torch" else f"{self.model_name}@{self.backend}+r{ONNX_RECIPE}"
 
+    @staticmethod
+    def split_encoder_id(encoder_id: str) -> tuple[str, str]:
+        """(model name, backend) of a recorded ``encoder_id``, whatever recipe revision it carries."""
+        model_name, _, backend = encoder_id.partition("@")
+        return model_name, backend.partition("+")[0] or "torch"
+
 
 class IndexSettings(BaseModel):
     """The on-disk index."""

@@ -16,7 +16,7 @@ from citewise.index.manifest import SCHEMA_VERSION, Manifest
 from citewise.index.store import STORE_NAME, Store
 from citewise.index.versions import CURRENT_NAME, VERSIONS_DIR, current_version_dir
 from citewise.index.writer import CHUNK_META_NAME, VECTORS_NAME
-from citewise.settings import Settings
+from citewise.settings import EmbeddingSettings, Settings
 
 
 def verify_files(folder: Path, manifest: Manifest, checksum_max_bytes: int) -> None:
@@ -59,8 +59,7 @@ class PaperIndex:
             raise CitewiseError(
                 f"Index at {index_dir} has schema {manifest.schema_version}; this Citewise reads {SCHEMA_VERSION}. Run `citewise ingest --rebuild`."
             )
-        built_model, _, built_backend = manifest.embedding_model.partition("@")  # see EmbeddingSettings.encoder_id
-        built_backend = built_backend.partition("+")[0] or "torch"
+        built_model, built_backend = EmbeddingSettings.split_encoder_id(manifest.embedding_model)
         if built_model == settings.embedding.model_name and built_backend != settings.embedding.backend:
             raise CitewiseError(
                 f"Index at {index_dir} was embedded with embedding.backend '{built_backend}', not '{settings.embedding.backend}'. "
