@@ -1,4 +1,6 @@
-"""Whether the retrieved evidence answers a question, or the papers are silent on it (then Citewise refuses).
+"""Stage 3, the decision: do the gathered papers answer the question, or are they silent on it (then Citewise
+refuses)? One pure function of the evidence's signals and the settings, used by every interface and by
+calibration alike.
 
 One sentence close to the question is the usual proof. Short topic questions ("Which papers reduce KV cache
 memory?") rarely come that close to any single sentence with a small embedding model, so for them a second proof
@@ -7,40 +9,66 @@ A question that names something no retrieved paper mentions ("GANs", "vLLM") fai
 
 from __future__ import annotations
 
-from citewise.app.evidence import Evidence
-from citewise.index.lexical import tokenize
+from pydantic import BaseModel, Field
+
+from citewise.app.gathering import PartSignals, Signals
 from citewise.settings import AnswerSettings
 
-# Stems of words that frame a question rather than name its topic.
-_FRAMING = {
-    "paper", "work", "studi", "propos", "discuss", "describ", "present", "introduc", "research",
-    "articl", "publish", "find", "list", "show", "report", "method", "approach", "use", "about", "relat",
-    "which", "what", "who", "how", "why", "when", "where", "doe", "do", "up", "ani", "some", "paper'",
-}
+
+class PartDecision(BaseModel):
+    text: str
+    answerable: bool
+    reason: str
+    missing: str | None = Field(None, description="What the papers do not state: 'a license', 'LongBench'.")
+    paper_ids: list[str] = Field(default_factory=list, description="The papers the part is answered (or refused) about.")
 
 
-def content_terms(question: str) -> set[str]:
-    return {t for t in tokenize([question])[0] if t not in _FRAMING and not t.isdigit()}
+class Decision(BaseModel):
+    answerable: bool = Field(description="At least one part of the question is answered.")
+    reason: str = Field(description="Which proof held, or why none did.")
+    signals: Signals
+    parts: list[PartDecision] = Field(default_factory=list)
 
 
-def covered_by_one_paper(question: str, ranked: list[Evidence]) -> bool:
-    terms = content_terms(question)
-    if not terms:
-        return False
-    papers = {e.paper.paper_id: e.paper for e in ranked}
-    for paper in papers.values():
-        words = set(tokenize([f"{paper.title} {paper.abstract}"])[0])
-        if all(any(word.startswith(term) for word in words) for term in terms):  # "speed" covers "speedup"
-            return True
-    return False
+def _evidence_answers(signals: Signals, settings: AnswerSettings) -> tuple[bool, str]:
+    if signals.best_similarity is None:
+        return False, "nothing retrieved"
+    if signals.names_top_paper:
+        return True, "the question names a retrieved paper"
+    if signals.best_similarity >= settings.min_evidence_score:
+        return True, "a sentence is close to the question"
+    if signals.best_similarity >= settings.min_topic_score and signals.one_paper_covers_topic:
+        return True, "one paper covers every content word of the question"
+    return False, "no sentence is close enough and no paper covers the question's topic"
 
 
-def is_answerable(question: str, ranked: list[Evidence], settings: AnswerSettings) -> bool:
-    if not ranked:
-        return False
-    if any(e.named for e in ranked[:3]):  # the question names an indexed paper
-        return True
-    best = max(e.similarity for e in ranked)
-    if best >= settings.min_evidence_score:
-        return True
-    return best >= settings.min_topic_score and covered_by_one_paper(question, ranked)
+def decide_part(part: PartSignals, evidence_answers: bool, evidence_reason: str) -> PartDecision:
+    def verdict(answerable: bool, reason: str, missing: str | None = None) -> PartDecision:
+        return PartDecision(text=part.text, answerable=answerable, reason=reason, missing=missing, paper_ids=part.paper_ids)
+
+    if part.from_listing:
+        found = len(part.paper_ids)
+        return verdict(found > 0, f"{found} paper(s) in the listing match" if found else "no paper in the listing matches")
+    if part.from_mentions:
+        return verdict(bool(part.paper_ids), "papers whose text mentions the names" if part.paper_ids else "no paper mentions them",
+                       None if part.paper_ids else ", ".join(part.missing_names))
+    if part.missing_names:
+        reason = "its papers never mention a name the question uses"
+        if not part.names_its_papers:  # nothing indexed mentions it: no paper to name in the refusal
+            return PartDecision(text=part.text, answerable=False, reason=reason, missing=part.missing_names[0])
+        return verdict(False, reason, part.missing_names[0])
+    if not evidence_answers:
+        return verdict(False, evidence_reason)
+    if part.focus_stated is False:
+        return verdict(False, f"its papers do not state {part.focus}", part.focus)
+    return verdict(True, evidence_reason)
+
+
+def decide(signals: Signals, settings: AnswerSettings) -> Decision:
+    evidence_answers, reason = _evidence_answers(signals, settings)
+    parts = [decide_part(part, evidence_answers, reason) for part in signals.parts]
+    if parts:
+        answered = [p for p in parts if p.answerable]
+        reason = answered[0].reason if answered else parts[0].reason
+        return Decision(answerable=bool(answered), reason=reason, signals=signals, parts=parts)
+    return Decision(answerable=evidence_answers, reason=reason, signals=signals)

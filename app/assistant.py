@@ -1,8 +1,11 @@
-"""The answering engine behind every interface: retrieve, pick evidence, answer, verify."""
+"""The staged answering engine behind every interface: understand → gather → decide → write → verify.
+
+Each stage is a public method with typed input and output (the decision is a pure function of the gathered
+evidence's signals and the settings), and ``stream``/``ask`` only chain them. The CLI, the web UI, the Python
+API and every evaluation run go through these same stages, so no step exists twice."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -10,32 +13,24 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from citewise.app.answerability import is_answerable
+import numpy as np
+
+from citewise.version import __version__
+from citewise.app.answerability import Decision, decide
+from citewise.app.answers import Answer, Backend, Citation, ListingRow, PaperRef, Provenance, Statement, StreamEvent
 from citewise.app.evidence import Evidence, SentenceScorer
-from citewise.app.extractive import compose, select_evidence
-from citewise.app.models import Answer, Backend, PaperRef, StreamEvent
+from citewise.app.extractive import not_stated, write_extractive
+from citewise.app.gathering import Gathered, measure_signals, part_signals
 from citewise.app.prompts import SYSTEM, user_message
-from citewise.app.query import QueryFilters, contextual_query, filters_from_question, merge_filters
-from citewise.app.retrieval import Hit, HybridRetriever
+from citewise.app.retrieval import Hit, HybridRetriever, Method
+from citewise.app.understanding import QueryFilters, Question, understand
 from citewise.app.verifier import CitationVerifier, finished_statements, split_statements
-from citewise.errors import CitewiseError
 from citewise.index.reader import PaperIndex
 from citewise.ingest.embedding import Embedder
 from citewise.settings import LLMSettings, Settings, load_settings
 
-MAX_QUESTION_CHARS = 2000
-GENERATIVE_SOURCES = 8
-# control and invisible characters, and unpaired surrogates (a JSON "\ud83d" escape) the tokenizer cannot encode
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ud800-\udfff]")
 
-
-def clean_question(question: str) -> str:
-    text = " ".join(_CONTROL.sub(" ", question or "").split())
-    if not text:
-        raise CitewiseError("The question is empty; type a question about the papers.")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise CitewiseError(f"The question is {len(text):,} characters long; keep it under {MAX_QUESTION_CHARS:,}.")
-    return text
+LISTING_TOP_K = 24  # chunks searched for a listing question's topic ("the most upvoted paper on KV-cache compression")
 
 
 class Assistant:
@@ -50,7 +45,6 @@ class Assistant:
             settings = settings.model_copy(update=overrides)
         self.settings = settings
         self.embedder = Embedder(settings.embedding)
-        self.scorer = SentenceScorer(self.embedder)
         self.verifier = CitationVerifier(self.embedder, settings.answer.support_threshold, settings.answer.unsupported)
         self._backends: dict[tuple[str, str], Any] = {}
         self._backend_lock = threading.Lock()
@@ -61,6 +55,8 @@ class Assistant:
         """Open the live index version again (after an ingest)."""
         self.index = PaperIndex.open(self.settings)
         self.retriever = HybridRetriever(self.index, self.embedder, self.settings.retrieval)
+        # a new scorer: its sentence cache is keyed by paper id, and an ingest may have changed an abstract
+        self.scorer = SentenceScorer(self.embedder, self.index.lexical.tokenize, self.settings.evidence)
 
     def use_endpoint(self, llm: LLMSettings) -> None:
         """Make ``llm`` the default model settings of later requests that name none."""
@@ -77,6 +73,98 @@ class Assistant:
 
                 self._backends[key] = make_backend(name, llm)
             return self._backends[key]
+
+    # -- the stages -------------------------------------------------------------------------------------------
+
+    def understand(
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        min_upvotes: int | None = None,
+    ) -> Question:
+        """Stage 1: the cleaned question, what to search, its filters (flags win over words) and the papers it names."""
+        explicit = QueryFilters(since=since, until=until, min_upvotes=min_upvotes)
+        return understand(question, self.index.store, history, explicit, self.settings.answer.history_turns)
+
+    def retrieve(
+        self, question: Question, top_k: int | None = None, method: Method = "hybrid", query_vector: np.ndarray | None = None
+    ) -> list[Hit]:
+        """Stage 2a: the chunks handed on (hybrid search, named papers first, spread across papers)."""
+        return self.retriever.search(question, top_k, method, query_vector)
+
+    def gather(self, question: Question, top_k: int | None = None) -> Gathered:
+        """Stage 2: retrieved chunks, their sentences ranked against the question (and against each part of a
+        compound one), which papers answer each part, and the signals the decision reads."""
+        if any(part.catalog is not None and not part.catalog.fields for part in question.parts):
+            top_k = max(top_k or self.settings.retrieval.top_k, LISTING_TOP_K)  # a topic's papers, not a few chunks
+        query_vector = self.embedder.encode_query(question.search_query)
+        hits = self.retrieve(question, top_k, query_vector=query_vector)
+        ranked = self.scorer.rank(question.search_query, query_vector, hits)
+        part_ranked = []
+        if len(question.parts) > 1:
+            for part in question.parts:
+                query = f"{question.search_query} {part.text}" if question.follow_up else part.text
+                part_ranked.append(self.scorer.rank(query, self.embedder.encode_query(query), hits))
+        named = [self.index.store.paper_at(row) for row in question.named_paper_rows]
+        parts, papers = [], {}
+        for i, part in enumerate(question.parts):
+            evidence = part_ranked[i] if part_ranked else ranked
+            signals, answering = part_signals(
+                part, question, evidence, named, self.index.store.all_papers, self.index.lexical.tokenize,
+                self.settings.answer.topic_similarity,
+            )
+            parts.append(signals)
+            papers.update((p.paper_id, p) for p in answering)
+        signals = measure_signals(question, ranked, self.index.lexical.tokenize, parts)
+        return Gathered(question=question, hits=hits, ranked=ranked, part_ranked=part_ranked, papers=papers, signals=signals)
+
+    def decide(self, gathered: Gathered) -> Decision:
+        """Stage 3: answer or refuse."""
+        return decide(gathered.signals, self.settings.answer)
+
+    def write_extractive(self, gathered: Gathered, decision: Decision) -> tuple[str, list[Citation], list[ListingRow]]:
+        """Stage 4 without a model: quoted sentences (or listing entries), one citation each."""
+        return write_extractive(gathered, decision, self.settings.answer)
+
+    def model_sources(self, gathered: Gathered) -> list[Evidence]:
+        """The sentences a model is shown, numbered [1].. in this order."""
+        return gathered.ranked[: self.settings.answer.model_sources]
+
+    def write_with_model(self, gathered: Gathered, backend: Backend, llm: LLMSettings | None = None) -> Iterator[str]:
+        """Stage 4 with a model: the raw text as it streams in (unverified; raises LLMUnavailable)."""
+        from citewise.app.llm.base import ChatMessage
+
+        sources = self.model_sources(gathered)
+        question = gathered.question
+        numbered = [(i + 1, e.paper.title, e.sentence) for i, e in enumerate(sources)]
+        messages = [
+            ChatMessage(role="system", content=SYSTEM),
+            ChatMessage(role="user", content=user_message(question.text, numbered, question.history)),
+        ]
+        yield from self.backend(backend, llm).stream(messages)
+
+    def verify(self, sentence: str, sources: list[Evidence]) -> Statement:
+        """Stage 5: the verdict on one generated sentence against the sources the model was shown."""
+        return self.verifier.check(sentence, sources)
+
+    def provenance(self, backend: Backend, llm: LLMSettings | None = None) -> Provenance:
+        llm = llm or self.settings.llm
+        model = None
+        if backend == "openai":
+            model = llm.model
+        elif backend == "local":
+            model = Path(llm.model_path).name if llm.model_path else "gemma3-270m-q4-k-m (bundled)"
+        settings = self.settings if llm is self.settings.llm else self.settings.model_copy(update={"llm": llm})
+        return Provenance(
+            citewise_version=__version__,
+            settings_hash=settings.results_hash(),
+            index_version=self.index.manifest.version,
+            encoder_id=self.settings.embedding.encoder_id,
+            backend=backend,
+            model=model,
+        )
 
     # -- public API ---------------------------------------------------------------------------------------
 
@@ -113,83 +201,95 @@ class Assistant:
 
         ``llm`` overrides the model settings for this request only (the web UI's endpoint and model)."""
         started = time.perf_counter()
-        question = clean_question(question)
         backend = backend or self.settings.answer.backend
-        history = [(clean_question(q), a or "") for q, a in (history or [])][-self.settings.answer.history_turns :]
-        filters = merge_filters(QueryFilters(since=since, until=until, min_upvotes=min_upvotes), filters_from_question(question))
-        query = contextual_query(question, history)
+        understood = self.understand(question, history, since, until, min_upvotes)
         yield StreamEvent(kind="status", text="Searching the papers…")
-        query_vector = self.embedder.encode_query(query)
-        hits = self.retriever.search(query, top_k, filters, query_vector=query_vector)
-        ranked = self.scorer.rank(query, query_vector, hits)
+        gathered = self.gather(understood, top_k)
+        decision = self.decide(gathered)
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
-        answer = Answer(question=question, answer="", refused=False, backend=backend, timings_ms=timings)
-        if not is_answerable(query, ranked, self.settings.answer):
-            self._refuse(answer, hits, filters)
-        elif backend == "extractive":
-            yield from self._extractive(answer, query, ranked)
+        answer = Answer(
+            question=understood.text, answer="", refused=False, backend=backend, timings_ms=timings, decision=decision,
+            provenance=self.provenance(backend, llm),
+        )
+        if not decision.answerable:
+            self._refuse(answer, gathered, decision)
+        elif backend == "extractive" or any(part.from_listing for part in decision.signals.parts):
+            yield from self._extractive(answer, gathered, decision)  # the listing is read, not written by a model
         else:
-            yield from self._generative(answer, backend, question, history, ranked, llm)
+            yield from self._generative(answer, backend, gathered, decision, llm)
         timings["generate"] = (time.perf_counter() - started) * 1000 - timings["retrieve"]
         timings["total"] = (time.perf_counter() - started) * 1000
         answer.timings_ms = {k: round(v, 1) for k, v in timings.items()}
         yield StreamEvent(kind="final", text=answer.answer, answer=answer)
 
-    # -- backends -----------------------------------------------------------------------------------------
+    # -- composing the answer ---------------------------------------------------------------------------------
 
-    def _refuse(self, answer: Answer, hits: list[Hit], filters: QueryFilters) -> None:
+    def _refuse(self, answer: Answer, gathered: Gathered, decision: Decision) -> None:
         answer.refused = True
         seen: dict[str, PaperRef] = {}
-        for hit in hits:
+        for hit in gathered.hits:
             if hit.paper.paper_id not in seen:
                 seen[hit.paper.paper_id] = PaperRef(
                     paper_id=hit.paper.paper_id, title=hit.paper.title, date=hit.paper.published,
                     score=round(float(hit.dense_score or 0.0), 3),
                 )
         answer.nearest_papers = list(seen.values())[:5]
+        missing = [not_stated(part, gathered.papers) for part in decision.parts if part.missing]
+        if missing:  # the papers are on topic but silent on what is asked: say exactly what is not there
+            answer.answer = " ".join(dict.fromkeys(missing))
+            context = self._context(gathered, decision)
+            if context is not None:
+                answer.answer += f"\n\nWhat it does say nearby (context, not an answer): “{context.quote}” [1]"
+                answer.citations = [context]
+            return
+        filters = gathered.question.filters
         scope = f" {filters.describe()}" if not filters.is_empty() else ""
-        if not hits:
+        if not gathered.hits:
             answer.answer = f"No indexed papers{scope} match this question."
             return
         nearest = "; ".join(f"*{p.title}*" for p in answer.nearest_papers[:3])
         answer.answer = f"The indexed papers{scope} do not appear to answer this. The nearest papers are: {nearest}."
 
-    def _extractive(self, answer: Answer, question: str, ranked: list[Evidence]) -> Iterator[StreamEvent]:
-        text, citations = compose(select_evidence(question, ranked, self.settings.answer))
-        answer.answer, answer.citations = text, citations
+    @staticmethod
+    def _context(gathered: Gathered, decision: Decision) -> Citation | None:
+        """The refused paper's sentence closest to the question, quoted as context."""
+        paper_ids = {pid for part in decision.parts if part.missing for pid in part.paper_ids[:1]}
+        best = next((e for e in gathered.ranked if e.paper.paper_id in paper_ids), None)
+        if best is None:
+            return None
+        return Citation(
+            marker=1, paper_id=best.paper.paper_id, title=best.paper.title, date=best.paper.published, quote=best.sentence,
+            sentence_index=best.sentence_index, score=round(max(0.0, min(1.0, best.similarity)), 3),
+        )
+
+    def _extractive(self, answer: Answer, gathered: Gathered, decision: Decision) -> Iterator[StreamEvent]:
+        text, citations, rows = self.write_extractive(gathered, decision)
+        answer.answer, answer.citations, answer.rows = text, citations, rows
         shown = []
         for line in text.split("\n"):
             shown.append(line)
             yield StreamEvent(kind="text", text="\n".join(shown))
 
     def _generative(
-        self, answer: Answer, backend: str, question: str, history: list[tuple[str, str]], ranked: list[Evidence],
-        llm: LLMSettings | None = None,
+        self, answer: Answer, backend: Backend, gathered: Gathered, decision: Decision, llm: LLMSettings | None = None
     ) -> Iterator[StreamEvent]:
-        from citewise.app.llm.base import ChatMessage, LLMUnavailable
+        from citewise.app.llm.base import LLMUnavailable
 
-        sources = ranked[:GENERATIVE_SOURCES]
-        messages = [
-            ChatMessage(role="system", content=SYSTEM),
-            ChatMessage(
-                role="user",
-                content=user_message(question, [(i + 1, e.paper.title, e.sentence) for i, e in enumerate(sources)], history),
-            ),
-        ]
+        sources = self.model_sources(gathered)
         yield StreamEvent(kind="status", text="Writing the answer…")
         raw, statements = "", []
         try:
-            for piece in self.backend(backend, llm).stream(messages):
+            for piece in self.write_with_model(gathered, backend, llm):
                 done, raw = finished_statements(raw + piece)
                 for sentence in done:
-                    statements.append(self.verifier.check(sentence, sources))
+                    statements.append(self.verify(sentence, sources))
                     verified = self.verifier.assemble(statements, sources)
                     if verified.text:
                         yield StreamEvent(kind="text", text=verified.text)
-            statements += [self.verifier.check(s, sources) for s in split_statements(raw)]
+            statements += [self.verify(s, sources) for s in split_statements(raw)]
         except LLMUnavailable as exc:
             answer.notes.append(f"{exc} Showing the quoted evidence instead.")
-            yield from self._extractive(answer, question, ranked)
+            yield from self._extractive(answer, gathered, decision)
             return
         verified = self.verifier.assemble(statements, sources)
         answer.statements = statements
@@ -197,7 +297,7 @@ class Assistant:
             answer.notes.append(
                 "The model's answer could not be verified against the papers, so the quoted evidence is shown instead."
             )
-            yield from self._extractive(answer, question, ranked)
+            yield from self._extractive(answer, gathered, decision)
             return
         if verified.dropped:
             answer.notes.append(f"{verified.dropped} unsupported sentence(s) removed by the citation check.")

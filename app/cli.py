@@ -1,38 +1,21 @@
-"""The `citewise` command: ingest, ask, serve, eval and index info."""
+"""The app's commands: ingest, ask, serve and index info (mounted by ``citewise.cli``)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from citewise.app.models import check_backend
-from citewise.app.query import parse_date
+from citewise.app.answers import check_backend
+from citewise.app.understanding import parse_date
 from citewise.errors import CitewiseError
-from citewise.settings import Settings, load_settings
+from citewise.cli_options import ConfigOpt, IndexDirOpt, PresetOpt, command_settings, fail
 
-app = typer.Typer(help="Cited answers from research-paper abstracts.", no_args_is_help=True, add_completion=False)
-index_app = typer.Typer(help="Inspect the index.", no_args_is_help=True)
-app.add_typer(index_app, name="index")
-from citewise.evals.cli import eval_app  # noqa: E402
-app.add_typer(eval_app, name="eval")
-
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (default: ./citewise.toml).")]
-PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Named preset: fast, thorough.")]
-IndexDirOpt = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: ~/.local/share/citewise/index).")]
-
-
-def _settings(config: Path | None, preset: str | None, index_dir: Path | None, **groups: dict) -> Settings:
-    overrides = {name: {k: v for k, v in values.items() if v is not None} for name, values in groups.items()}
-    return load_settings(config=config, preset=preset, index_dir=index_dir, **{k: v for k, v in overrides.items() if v})
-
-
-def _fail(exc: CitewiseError) -> None:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+commands = typer.Typer(no_args_is_help=True)
+index_commands = typer.Typer(help="Inspect the index.", no_args_is_help=True)
+commands.add_typer(index_commands, name="index")
 
 
 def _human_size(num: float) -> str:
@@ -43,7 +26,7 @@ def _human_size(num: float) -> str:
     return f"{num:.1f} GB"
 
 
-@app.command()
+@commands.command()
 def ingest(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (.txt listing, .md, .jsonl, .csv). Default: the bundled papers.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over: the index holds only these inputs.")] = False,
@@ -61,11 +44,11 @@ def ingest(
     from citewise.ingest.sources import bundled_listing
 
     try:
-        settings = _settings(config, preset, index_dir, parsing={"listing_year": listing_year})
+        settings = command_settings(config, preset, index_dir, parsing={"listing_year": listing_year})
         embedding_engine = select_engine(engine, settings.embedding, ray_address)
         report = run_ingest(paths or [bundled_listing()], settings, rebuild=rebuild, show_progress=not quiet, engine=embedding_engine)
     except CitewiseError as exc:
-        _fail(exc)
+        fail(exc)
     for skipped in report.skipped:
         typer.secho(f"skipped: {skipped.path}: {skipped.reason}", fg=typer.colors.YELLOW, err=True)
     if report.version is None:
@@ -79,7 +62,7 @@ def ingest(
     )
 
 
-@index_app.command("info")
+@index_commands.command("info")
 def index_info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     index_dir: IndexDirOpt = None,
@@ -89,16 +72,16 @@ def index_info(
     from citewise.index.reader import PaperIndex
 
     try:
-        index = PaperIndex.open(_settings(config, None, index_dir))
+        index = PaperIndex.open(command_settings(config, None, index_dir))
     except CitewiseError as exc:
-        _fail(exc)
+        fail(exc)
     m = index.manifest
     info = {
         "index_dir": str(index.folder.parent.parent),
         "version": m.version,
         "papers": m.papers,
         "chunks": m.chunks,
-        "embedding_model": m.embedding_model,
+        "encoder_id": m.encoder_id,
         "embedding_dim": m.embedding_dim,
         "index_type": m.faiss_type,
         "size_on_disk_bytes": index.size_on_disk(),
@@ -110,7 +93,7 @@ def index_info(
         return
     rows = [
         ("Index", info["index_dir"]), ("Version", m.version), ("Papers", f"{m.papers:,}"), ("Chunks", f"{m.chunks:,}"),
-        ("Model", f"{m.embedding_model} ({m.embedding_dim}-d)"), ("Index type", f"FAISS {m.faiss_type} + BM25"),
+        ("Model", f"{m.encoder_id} ({m.embedding_dim}-d)"), ("Index type", f"FAISS {m.faiss_type} + BM25"),
         ("Size on disk", _human_size(index.size_on_disk())),
         ("Last ingest", m.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")),
         ("Sources", ", ".join(m.sources) or "-"),
@@ -119,7 +102,7 @@ def index_info(
         typer.echo(f"{label:<13} {value}")
 
 
-@app.command()
+@commands.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -139,14 +122,14 @@ def ask(
 
     try:
         backend = check_backend(backend)
-        settings = _settings(config, preset, index_dir, llm={"base_url": base_url, "model": model})
+        settings = command_settings(config, preset, index_dir, llm={"base_url": base_url, "model": model})
         assistant = Assistant(settings=settings)
         answer = assistant.ask(
             question, backend=backend, top_k=top_k, since=parse_date(since), until=parse_date(until, end=True),
             min_upvotes=min_upvotes,
         )
     except CitewiseError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(answer.public_payload(), ensure_ascii=False, indent=2))
         return
@@ -160,7 +143,7 @@ def ask(
             typer.echo(f"[{c.marker}] {c.title} ({when}) — support {c.score:.2f}\n    “{c.quote}”")
 
 
-@app.command()
+@commands.command()
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Bind address (default 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
@@ -171,21 +154,10 @@ def serve(
 ) -> None:
     """Start the web UI."""
     try:
-        settings = _settings(config, preset, index_dir, server={"host": host, "port": port, "auth": auth})
+        settings = command_settings(config, preset, index_dir, server={"host": host, "port": port, "auth": auth})
         from citewise.app.web.server import launch
 
         launch(settings)
     except CitewiseError as exc:
-        _fail(exc)
+        fail(exc)
 
-
-def main() -> None:
-    try:
-        app()
-    except CitewiseError as exc:  # raised outside a command's own handler
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,39 +1,52 @@
-"""Scoring the sentences of retrieved chunks against the question: the evidence every backend quotes."""
+"""Stage 2b, scoring the sentences of retrieved chunks against the question: the evidence every backend quotes."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
+from pydantic import BaseModel, Field
 
 from citewise.app.retrieval import Hit
-from citewise.index.lexical import tokenize
 from citewise.ingest.embedding import Embedder
-from citewise.ingest.models import Paper
+from citewise.records import Paper
+from citewise.settings import EvidenceSettings
 
 _QUANTITY_QUESTION = re.compile(r"\b(how (much|many|fast|large|big|long)|what (speed-?up|percentage|accuracy|latency|throughput|improvement|reduction|gain)s?|by how|speed-?ups?|x faster|figures?|numbers?)\b", re.I)
 _HAS_NUMBER = re.compile(r"\d")
 
 
-@dataclass
-class Evidence:
+class Evidence(BaseModel):
+    """One abstract sentence of a retrieved paper, scored against the question."""
+
     paper: Paper
     sentence_index: int
     sentence: str
-    similarity: float  # cosine of question and (title: sentence), the calibrated support signal
-    score: float  # similarity plus lexical and question-kind bonuses, used for ranking
-    hit_rank: int
-    named: bool = False  # the question names this paper
+    similarity: float = Field(description="Cosine of question and (title: sentence), the calibrated support signal.")
+    score: float = Field(description="Similarity plus lexical and question-kind bonuses, used for ranking.")
+    hit_rank: int = Field(description="Rank of the retrieved chunk the sentence came from.")
+    named_in_question: bool = Field(False, description="The question names this sentence's paper.")
+
+
+def asks_for_number(question: str) -> bool:
+    return bool(_QUANTITY_QUESTION.search(question))
 
 
 class SentenceScorer:
-    """Embeds candidate sentences (cached across questions) and ranks them for one question."""
+    """Embeds candidate sentences (cached across questions) and ranks them for one question.
 
-    def __init__(self, embedder: Embedder, cache_size: int = 20_000) -> None:
+    ``tokenize`` is the index's BM25 tokenizer, so lexical overlap counts words the way search does."""
+
+    def __init__(
+        self, embedder: Embedder, tokenize: Callable[[list[str]], list[list[str]]], settings: EvidenceSettings,
+        cache_size: int = 20_000,
+    ) -> None:
         self.embedder = embedder
+        self.tokenize = tokenize
+        self.settings = settings
         self._cache: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -64,17 +77,23 @@ class SentenceScorer:
         if not items:
             return []
         similarities = self.vectors([(p, i) for p, i, _ in items]) @ query_vector
-        named = {hit.paper.paper_id for hit in hits if hit.named}
-        query_terms = set(tokenize([question])[0])
-        wants_number = bool(_QUANTITY_QUESTION.search(question))
+        named = {hit.paper.paper_id for hit in hits if hit.named_in_question}
+        query_terms = set(self.tokenize([question])[0])
+        wants_number = asks_for_number(question)
+        weights = self.settings
         evidence = []
         for (paper, i, rank), similarity in zip(items, similarities.tolist()):
             sentence = paper.sentences[i]
-            overlap = len(query_terms & set(tokenize([sentence])[0])) / max(len(query_terms), 1)
-            score = similarity + 0.15 * overlap - 0.01 * rank
+            overlap = len(query_terms & set(self.tokenize([sentence])[0])) / max(len(query_terms), 1)
+            score = similarity + weights.overlap_weight * overlap - weights.rank_penalty * rank
             if paper.paper_id in named:  # the question names this paper: its sentences come first
-                score += 0.2
+                score += weights.named_paper_bonus
             if wants_number and _HAS_NUMBER.search(sentence):
-                score += 0.08
-            evidence.append(Evidence(paper, i, sentence, similarity, score, rank, paper.paper_id in named))
+                score += weights.number_bonus
+            evidence.append(
+                Evidence(
+                    paper=paper, sentence_index=i, sentence=sentence, similarity=similarity, score=score, hit_rank=rank,
+                    named_in_question=paper.paper_id in named,
+                )
+            )
         return sorted(evidence, key=lambda e: -e.score)

@@ -1,4 +1,4 @@
-"""The default answer: the best evidence sentences quoted verbatim, grouped by paper, each with its marker.
+"""Stage 4 without a model, the default answer: the best evidence sentences quoted verbatim, grouped by paper, each with its marker.
 
 Needs no language model and cannot state anything the papers do not say."""
 
@@ -6,13 +6,28 @@ from __future__ import annotations
 
 import re
 
-from citewise.app.evidence import Evidence
-from citewise.app.models import Citation
+from citewise.app.answerability import Decision, PartDecision
+from citewise.app.answers import Citation, ListingRow
+from citewise.app.catalog import listing_line
+from citewise.app.evidence import Evidence, asks_for_number
+from citewise.app.gathering import Gathered, PartSignals
+from citewise.app.understanding import Kind, Part
+from citewise.records import Paper
 from citewise.settings import AnswerSettings
 
 # A sentence opening like this leans on the one before it ("This effectively avoids padding overheads.").
 _ANAPHORIC = re.compile(r"^(this|these|that|those|it|they|such|thus|therefore|hence|consequently|as a result)\b", re.I)
 _COMPARISON = re.compile(r"\b(compare|comparison|differ|difference|versus|vs\.?|than|both|whereas)\b", re.I)
+# "How does X work?" is answered by what X does, not by the problem it starts from.
+_METHOD_CUE = re.compile(
+    r"\b(we (propose|present|introduce|design|develop|build|use|leverage|employ|adopt)|(propose|introduce|present)s?|"
+    r"by (using|leveraging|exploiting|employing|[a-z]+ing)|uses?|leverag\w+|employ\w*|consists? of|components?|"
+    r"mechanism|technique|key idea|works by|builds? (on|upon)|first,|second,)\b", re.I
+)
+_PROBLEM_CUE = re.compile(
+    r"\b(however|challenge\w*|bottleneck\w*|suffer\w*|struggle\w*|limit(ed|ation)s?|remains?|hinder\w*|"
+    r"existing|prior (work|research|methods)|increasingly|has become|have become|demand\w*|costly)\b", re.I
+)
 _LIST_QUESTION = re.compile(r"\b(which|what|list|name|compare|papers|works|approaches|methods|systems)\b.*\b(papers|works|approaches|methods|systems)\b|\bcompare\b|\bvs\.?\b|\bversus\b", re.I)
 
 
@@ -21,24 +36,41 @@ def short_name(title: str) -> str:
     return head if len(head) <= 60 else head[:57].rstrip() + "…"
 
 
-def select_evidence(question: str, ranked: list[Evidence], settings: AnswerSettings) -> list[Evidence]:
-    """Best sentences, a few per paper; a "which papers…" question gets more papers, fewer sentences each."""
+def method_first(ranked: list[Evidence], settings: AnswerSettings) -> list[Evidence]:
+    """Method sentences up, problem statements down, for "how does X work" questions."""
+    def adjusted(e: Evidence) -> float:
+        bonus = settings.method_bonus if _METHOD_CUE.search(e.sentence) else 0.0
+        return e.score + bonus - (settings.method_bonus if _PROBLEM_CUE.search(e.sentence) else 0.0)
+
+    return sorted((e.model_copy(update={"score": adjusted(e)}) for e in ranked), key=lambda e: -e.score)
+
+
+def select_evidence(
+    question: str, ranked: list[Evidence], settings: AnswerSettings, kind: Kind | None = None,
+    papers: list[str] | None = None,
+) -> list[Evidence]:
+    """Best sentences, a few per paper; a "which papers…" question gets more papers, fewer sentences each.
+    ``papers`` restricts the answer to those papers (the one a "which paper" question finds)."""
+    if papers is not None:
+        ranked = [e for e in ranked if e.paper.paper_id in papers]
+    if kind == "method":
+        ranked = method_first(ranked, settings)
     if not ranked:
         return []
-    named = any(item.named for item in ranked)
+    named = any(item.named_in_question for item in ranked)
     if named:  # the question names its paper(s): answer from those alone
-        ranked = [item for item in ranked if item.named]
+        ranked = [item for item in ranked if item.named_in_question]
     broad = bool(_LIST_QUESTION.search(question))
     # one named paper: "how does X work" is answered by several of its sentences, not only the closest one
     named_papers = {item.paper.paper_id for item in ranked} if named else set()
     focused = len(named_papers) == 1
-    per_paper = 1 if broad and not named else 3 if named else 2
+    per_paper = 1 if broad and not named else (settings.method_sentences if kind == "method" else 3) if named else 2
     limit = max(settings.max_sentences + (2 if broad else 0), 3 * len(named_papers))
     if len(named_papers) > 1 and _COMPARISON.search(question):  # each named paper measured against its own best
         best = {pid: max(i.score for i in ranked if i.paper.paper_id == pid) for pid in named_papers}
-        floors = {pid: score - 0.25 for pid, score in best.items()}
+        floors = {pid: score - settings.broad_quote_margin for pid, score in best.items()}
     else:
-        floor = ranked[0].score - (0.25 if broad or focused else 0.15)
+        floor = ranked[0].score - (settings.broad_quote_margin if broad or focused else settings.quote_margin)
         floors = {item.paper.paper_id: floor for item in ranked}
     chosen: list[Evidence] = []
     counts: dict[str, int] = {}
@@ -64,8 +96,9 @@ def with_antecedents(chosen: list[Evidence], ranked: list[Evidence]) -> list[Evi
     return result
 
 
-def compose(chosen: list[Evidence]) -> tuple[str, list[Citation]]:
-    """Group by paper (best paper first), sentences in abstract order, one marker per quoted sentence."""
+def compose(chosen: list[Evidence], first_marker: int = 1, lead_with_number: bool = False) -> tuple[str, list[Citation]]:
+    """Group by paper (best paper first), sentences in abstract order, one marker per quoted sentence; for a
+    figure, each paper's line opens with the best sentence that holds a number."""
     order: list[str] = []
     groups: dict[str, list[Evidence]] = {}
     for item in chosen:
@@ -77,10 +110,15 @@ def compose(chosen: list[Evidence]) -> tuple[str, list[Citation]]:
     lines: list[str] = []
     for paper_id in order:
         items = sorted(groups[paper_id], key=lambda e: e.sentence_index)
+        if lead_with_number:
+            numeric = [e for e in groups[paper_id] if re.search(r"\d", e.sentence)]
+            if numeric:
+                lead = numeric[0]  # groups keep the ranked order: the best-scoring numeric sentence
+                items = [lead] + [e for e in items if e is not lead]
         paper = items[0].paper
         quoted = []
         for item in items:
-            marker = len(citations) + 1
+            marker = first_marker + len(citations)
             citations.append(
                 Citation(
                     marker=marker,
@@ -98,3 +136,127 @@ def compose(chosen: list[Evidence]) -> tuple[str, list[Citation]]:
     if len(lines) > 1:
         lines = [f"- {line}" for line in lines]
     return "\n".join(lines), citations
+
+
+def listing_citation(paper: Paper, marker: int) -> Citation:
+    return Citation(
+        marker=marker, kind="listing", paper_id=paper.paper_id, title=paper.title, date=paper.published,
+        quote=listing_line(paper), sentence_index=-1, score=1.0,
+    )
+
+
+def _row(paper: Paper, marker: int) -> ListingRow:
+    return ListingRow(
+        marker=marker, paper_id=paper.paper_id, title=paper.title, date=paper.published, upvotes=paper.upvotes or 0,
+        author_count=paper.author_count, organization=paper.organization,
+    )
+
+
+def _byline(paper: Paper) -> str:
+    return paper.organization or (f"{paper.author_count} authors" if paper.author_count else "–")
+
+
+_SORT_WORDS = {
+    ("upvotes", True): "most upvoted", ("upvotes", False): "least upvoted", ("published", True): "most recent",
+    ("published", False): "earliest", ("authors", True): "with the most authors", ("authors", False): "with the fewest authors",
+}
+_ORDINAL_WORDS = {1: "", 2: "second ", 3: "third ", 4: "fourth ", 5: "fifth "}
+
+
+def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], first_marker: int) -> tuple[str, list[Citation], list[ListingRow]]:
+    """An answer from the listing: one sentence, and a table of the papers it is about, each cited to its entry."""
+    catalog = part.catalog
+    assert catalog is not None
+    chosen = [papers[pid] for pid in signals.paper_ids]
+    if catalog.fields:
+        lines, citations, rows = [], [], []
+        for i, paper in enumerate(chosen):
+            marker = first_marker + i
+            facts = []
+            if "published" in catalog.fields:
+                facts.append(f"was posted on {paper.published.isoformat()}" if paper.published else "has no date in the listing")
+            if "upvotes" in catalog.fields:
+                facts.append(f"has {paper.upvotes or 0} upvote{'' if paper.upvotes == 1 else 's'}")
+            if "authors" in catalog.fields:
+                facts.append(f"has {paper.author_count} authors" if paper.author_count else "lists no author count")
+            if "organization" in catalog.fields:
+                facts.append(f"is listed under {paper.organization}" if paper.organization else "lists no organisation")
+            lines.append(f"**{short_name(paper.title)}** {', '.join(facts)} [{marker}].")
+            citations.append(listing_citation(paper, marker))
+            rows.append(_row(paper, marker))
+        return " ".join(lines), citations, rows
+    if catalog.sort_by and not catalog.count:
+        if len(chosen) < catalog.rank:
+            return "", [], []
+        value = lambda p: {"upvotes": p.upvotes or 0, "authors": p.author_count or 0, "published": p.published}[catalog.sort_by]  # noqa: E731
+        target = value(chosen[catalog.rank - 1])
+        chosen = [p for p in chosen[catalog.rank - 1 :] if value(p) == target]  # ties share the place
+        what = f"The {_ORDINAL_WORDS.get(catalog.rank, f'#{catalog.rank} ')}{_SORT_WORDS[(catalog.sort_by, catalog.descending)]}"
+        noun = "papers are" if len(chosen) > 1 else "paper is"
+        lead = f"{what} {noun}"
+    elif catalog.count:
+        lead = f"**{len(chosen)}** indexed paper{'s' if len(chosen) != 1 else ''} match{'es' if len(chosen) == 1 else ''}:"
+    else:
+        lead = f"{len(chosen)} indexed paper{'s' if len(chosen) != 1 else ''}:"
+    citations = [listing_citation(p, first_marker + i) for i, p in enumerate(chosen)]
+    rows = [_row(p, c.marker) for p, c in zip(chosen, citations)]
+    if catalog.sort_by and not catalog.count and len(chosen) == 1:
+        paper = chosen[0]
+        detail = {"upvotes": f"{paper.upvotes or 0} upvotes", "authors": f"{paper.author_count} authors",
+                  "published": paper.published.isoformat() if paper.published else "undated"}[catalog.sort_by]
+        return f"{lead} **{paper.title}** ({detail}) [{first_marker}].", citations, rows
+    table = ["| | paper | date | upvotes | byline |", "|---|---|---|---|---|"]
+    table += [
+        f"| [{r.marker}] | {p.title} | {p.published.isoformat() if p.published else '–'} | {p.upvotes or 0} | {_byline(p)} |"
+        for p, r in zip(chosen, rows)
+    ]
+    return lead + "\n\n" + "\n".join(table), citations, rows
+
+
+def not_stated(decision: PartDecision, papers: dict[str, Paper]) -> str:
+    """One sentence naming the paper and the missing item: "The TokenSelect abstract does not state a license."."""
+    if decision.paper_ids and decision.paper_ids[0] in papers:
+        name = short_name(papers[decision.paper_ids[0]].title)
+        verb = "state" if decision.missing and decision.missing.startswith(("a ", "the ")) else "mention"
+        return f"The {name} abstract does not {verb} {decision.missing}."
+    return f"None of the indexed papers mentions {decision.missing}."
+
+
+def write_extractive(gathered: Gathered, decision: Decision, settings: AnswerSettings) -> tuple[str, list[Citation], list[ListingRow]]:
+    """The quoted answer, part by part: listing parts as a table, the others as quotes, and one sentence for each
+    part whose focus the papers do not state."""
+    question = gathered.question
+    blocks: list[str] = []
+    citations: list[Citation] = []
+    rows: list[ListingRow] = []
+    chosen: list[Evidence] = []
+    kinds: list[Kind] = []
+    for i, (part, signals, verdict) in enumerate(zip(question.parts, gathered.signals.parts, decision.parts)):
+        if not verdict.answerable:
+            if verdict.missing:
+                blocks.append(not_stated(verdict, gathered.papers))
+            continue
+        if signals.from_listing:
+            text, cited, listed = write_listing(part, signals, gathered.papers, len(citations) + 1)
+            blocks.append(text)
+            citations += cited
+            rows += listed
+            continue
+        evidence = gathered.part_ranked[i] if gathered.part_ranked else gathered.ranked
+        text = question.search_query if len(question.parts) == 1 else part.text
+        restrict = signals.paper_ids if signals.from_mentions or part.kind == "which_paper" and not question.named_paper_rows else None
+        if restrict and part.kind == "which_paper":
+            restrict = restrict[:1]
+        earlier = {e.paper.paper_id for e in chosen}
+        if earlier and len(question.parts) > 1 and not restrict:  # later parts speak of the papers the first found
+            restrict = list(earlier)
+        for item in select_evidence(text, evidence, settings, part.kind, restrict):
+            if not any(c.paper.paper_id == item.paper.paper_id and c.sentence_index == item.sentence_index for c in chosen):
+                chosen.append(item)
+        kinds.append(part.kind)
+    if chosen:
+        wants_number = "figure" in kinds or asks_for_number(question.text)
+        text, cited = compose(chosen, len(citations) + 1, lead_with_number=wants_number)
+        blocks.append(text)
+        citations += cited
+    return "\n\n".join(b for b in blocks if b), citations, rows

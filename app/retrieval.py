@@ -1,29 +1,32 @@
-"""Hybrid retrieval: FAISS and BM25 fused by weighted reciprocal rank, named papers first, spread across papers."""
+"""Stage 2a, retrieval: FAISS and BM25 fused by weighted reciprocal rank, named papers first, spread across papers."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, Field
 
-from citewise.app.query import QueryFilters
+from citewise.app.understanding import QueryFilters, Question
 from citewise.index.dense import search_dense
 from citewise.index.reader import PaperIndex
 from citewise.ingest.embedding import Embedder
-from citewise.ingest.models import Chunk, Paper
+from citewise.records import Chunk, Paper
 from citewise.settings import RetrievalSettings
 
+Method = Literal["hybrid", "dense", "bm25"]
 
-@dataclass
-class Hit:
-    row: int
+
+class Hit(BaseModel):
+    """One retrieved chunk and the scores that placed it."""
+
+    row: int = Field(description="Chunk row in the index.")
     chunk: Chunk
     paper: Paper
-    score: float
+    score: float = Field(description="Fused score (reciprocal ranks, plus the named-paper boost).")
     dense_score: float | None = None
     lexical_score: float | None = None
-    named: bool = False
+    named_in_question: bool = Field(False, description="The question names this chunk's paper.")
 
 
 class HybridRetriever:
@@ -46,12 +49,10 @@ class HybridRetriever:
             ok &= self.index.paper_upvotes >= filters.min_upvotes
         return np.flatnonzero(ok[self.index.chunk_paper_row])
 
-    def candidates(
-        self, query: str, query_vector: np.ndarray, filters: QueryFilters, method: str = "hybrid"
-    ) -> dict[int, Hit]:
+    def candidates(self, question: Question, query_vector: np.ndarray, method: Method = "hybrid") -> dict[int, Hit]:
         """Fused candidates by chunk row; ``method`` 'dense' or 'bm25' runs one side alone (for evaluation)."""
         s = self.settings
-        allowed = self.allowed_rows(filters)
+        allowed = self.allowed_rows(question.filters)
         fused: dict[int, float] = {}
         dense_scores: dict[int, float] = {}
         lexical_scores: dict[int, float] = {}
@@ -65,11 +66,11 @@ class HybridRetriever:
             if allowed is not None:
                 mask = np.zeros(self.index.lexical.size, dtype=bool)
                 mask[allowed] = True
-            rows, scores = self.index.lexical.search(query, s.candidates, mask)
+            rows, scores = self.index.lexical.search(question.search_query, s.candidates, mask)
             for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist())):
                 fused[row] = fused.get(row, 0.0) + s.lexical_weight / (s.rrf_k + rank + 1)
                 lexical_scores[row] = score
-        named_papers = self.index.store.papers_named(re.findall(r"[\w./+-]+", query)) if method == "hybrid" else {}
+        named_papers = set(question.named_paper_rows) if method == "hybrid" else set()
         if named_papers:
             allowed_set = None if allowed is None else set(allowed.tolist())
             for row in np.flatnonzero(np.isin(self.index.chunk_paper_row, list(named_papers))).tolist():
@@ -85,22 +86,17 @@ class HybridRetriever:
                 score=score,
                 dense_score=dense_scores.get(row),
                 lexical_score=lexical_scores.get(row),
-                named=paper_row in named_papers,
+                named_in_question=paper_row in named_papers,
             )
         return hits
 
     def search(
-        self,
-        query: str,
-        top_k: int | None = None,
-        filters: QueryFilters | None = None,
-        method: str = "hybrid",
-        query_vector: np.ndarray | None = None,
+        self, question: Question, top_k: int | None = None, method: Method = "hybrid", query_vector: np.ndarray | None = None
     ) -> list[Hit]:
         top_k = top_k or self.settings.top_k
         if query_vector is None:
-            query_vector = self.embedder.encode_query(query)
-        hits = self.candidates(query, query_vector, filters or QueryFilters(), method)
+            query_vector = self.embedder.encode_query(question.search_query)
+        hits = self.candidates(question, query_vector, method)
         return self.diversify(sorted(hits.values(), key=lambda h: -h.score), query_vector, top_k)
 
     def diversify(self, ranked: list[Hit], query_vector: np.ndarray, top_k: int) -> list[Hit]:

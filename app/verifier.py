@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from citewise.app.evidence import Evidence
-from citewise.app.models import Citation, Statement
+from citewise.app.answers import Citation, Statement
 from citewise.app.prompts import ECHO_FRAGMENTS
 from citewise.ingest.embedding import Embedder
 from citewise.ingest.sentences import split_sentences

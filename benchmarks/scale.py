@@ -157,12 +157,12 @@ def synthetic_texts(sentences: list[str], count: int, seed: int = 0) -> list[str
 
 
 def bm25_probe(folder: Path, claims_path: Path) -> dict:
-    from citewise.index.lexical import LexicalIndex
+    from citewise.index.lexical import ENGLISH, LexicalIndex
 
     claims = json.loads(claims_path.read_text())
     before = rss_mb()
     started = time.perf_counter()
-    index = LexicalIndex(folder)
+    index = LexicalIndex(folder, ENGLISH)
     out = {"load_s": round(time.perf_counter() - started, 3), "load_rss_mb": round(rss_mb() - before, 1)}
     index.search(claims[0], 50)
     latencies = []
@@ -176,14 +176,14 @@ def bm25_probe(folder: Path, claims_path: Path) -> dict:
 
 
 def bm25_at(count: int, sentences: list[str], claims: list[str], tmp: Path) -> dict:
-    from citewise.index.lexical import build_lexical
+    from citewise.index.lexical import ENGLISH, build_lexical
 
     texts = synthetic_texts(sentences, count)
     folder = tmp / f"bm25-{count}"
     folder.mkdir()
     before = rss_mb()
     started = time.perf_counter()
-    build_lexical(texts, folder)
+    build_lexical(texts, folder, ENGLISH)
     row = {"chunks": count, "texts": "synthetic (recombined SciFact sentences)", "build_s": round(time.perf_counter() - started, 1),
            "build_rss_mb": round(rss_mb() - before, 1), "size_mb": round(sum(f.stat().st_size for f in folder.iterdir()) / 1e6, 1)}
     del texts

@@ -85,10 +85,9 @@ class Citewise:
         return seconds
 
     def rank(self, question: str, method: str = "hybrid") -> list[str]:
-        from citewise.app.query import filters_from_question
         from citewise.evals.metrics import dedupe
 
-        hits = self.assistant.retriever.search(question, TOP_K, filters_from_question(question), method=method)
+        hits = self.assistant.retrieve(self.assistant.understand(question), TOP_K, method)
         return dedupe(h.paper.paper_id for h in hits)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from citewise.version import __version__  # noqa: F401 - the package face
 __all__ = ["Assistant", "ask", "Settings", "load_settings", "CitewiseError"]
 
 if TYPE_CHECKING:

@@ -8,6 +8,8 @@ Named presets (``citewise/presets/*.toml``) are TOML files too and sit where the
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from contextvars import ContextVar
 from pathlib import Path
@@ -108,6 +110,16 @@ class IndexSettings(BaseModel):
     verify_checksums_max_mb: int = Field(
         512, description="Files up to this size are checksummed on open; larger ones are size-checked only."
     )
+    lexical_stemmer: str = Field(
+        "english",
+        description="Snowball stemmer of the BM25 terms: a PyStemmer language (`python -c 'import Stemmer; "
+        "print(Stemmer.algorithms())'`) or 'none'. Indexes record it: changing it needs `citewise ingest --rebuild`.",
+    )
+    lexical_stopwords: Literal["en", "none"] = Field(
+        "en",
+        description="Stop words left out of the BM25 terms: English ('en') or none. Indexes record it: changing it "
+        "needs `citewise ingest --rebuild`.",
+    )
 
 
 class RetrievalSettings(BaseModel):
@@ -125,6 +137,15 @@ class RetrievalSettings(BaseModel):
     mmr_lambda: float = Field(0.7, description="Relevance-vs-novelty trade-off when picking across papers.")
 
 
+class EvidenceSettings(BaseModel):
+    """Ranking the sentences of retrieved chunks as evidence (the similarity itself is never changed by these)."""
+
+    overlap_weight: float = Field(0.15, description="Bonus per share of the question's terms a sentence contains.")
+    rank_penalty: float = Field(0.01, description="Penalty per rank of the retrieved chunk a sentence comes from.")
+    named_paper_bonus: float = Field(0.2, description="Bonus for sentences of a paper the question names.")
+    number_bonus: float = Field(0.08, description="Bonus for sentences with a number when the question asks for one.")
+
+
 class AnswerSettings(BaseModel):
     """Composing and checking answers."""
 
@@ -140,11 +161,29 @@ class AnswerSettings(BaseModel):
         description="Lower bar for topic questions: answered when one retrieved paper mentions every content word "
         "of the question and its best sentence similarity reaches this.",
     )
+    topic_similarity: float = Field(
+        0.5,
+        description="Listing questions with a topic ('the earliest paper on disaggregated serving'): a retrieved paper "
+        "counts as on topic when it mentions every topic word or one of its sentences is this close to the question.",
+    )
     support_threshold: float = Field(
         0.55, description="Cosine similarity a generated sentence needs with its cited sentence to count as supported."
     )
     unsupported: Literal["drop", "flag"] = Field("drop", description="What the verifier does with unsupported sentences.")
     history_turns: int = Field(3, description="Earlier turns consulted to resolve follow-up questions.")
+    quote_margin: float = Field(
+        0.15, description="Extractive answers quote sentences scoring within this of the best sentence."
+    )
+    broad_quote_margin: float = Field(
+        0.25,
+        description="The same margin for 'which papers' questions and questions about one named paper, which need "
+        "more of the evidence (and for each side of a comparison, measured from its own best sentence).",
+    )
+    method_bonus: float = Field(
+        0.05, description="'How does X work' answers: added to method sentences, taken from problem statements."
+    )
+    method_sentences: int = Field(4, description="Sentences quoted from a named paper for a 'how does X work' question.")
+    model_sources: int = Field(8, description="Best evidence sentences numbered as sources in a model's prompt.")
 
 
 class LLMSettings(BaseModel):
@@ -163,6 +202,10 @@ class LLMSettings(BaseModel):
     def api_key(self) -> SecretStr:
         return SecretStr(os.environ.get(self.api_key_env, "not-needed"))
 
+    def has_api_key(self) -> bool:
+        """Whether the key's variable is set, for display; the key itself never leaves ``api_key``."""
+        return bool(os.environ.get(self.api_key_env))
+
 
 class ServerSettings(BaseModel):
     """The web UI."""
@@ -180,7 +223,12 @@ class EvalSettings(BaseModel):
     """Evaluation runs."""
 
     runs_dir: Path = Field(Path("runs"), description="Where each evaluation run writes its report folder.")
-    dataset: Path | None = Field(None, description="Seed question set; default: the bundled evals/datasets/seed_qa.jsonl.")
+    dataset: str | None = Field(
+        None, description="Question set for `citewise eval seed`: 'seed' (default), 'heldout', or a JSONL file."
+    )
+
+
+RESULT_GROUPS = ("chunking", "embedding", "retrieval", "evidence", "answer", "llm")
 
 
 class Settings(BaseSettings):
@@ -196,10 +244,20 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     evals: EvalSettings = Field(default_factory=EvalSettings)
+
+    def results_config(self) -> dict[str, Any]:
+        """The setting groups that change what an answer or a ranking is (not where files live or how it is served)."""
+        return {group: getattr(self, group).model_dump(mode="json") for group in RESULT_GROUPS}
+
+    def results_hash(self) -> str:
+        """Short hash of ``results_config``: equal hashes, same answers from the same index."""
+        blob = json.dumps(self.results_config(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
 
     @classmethod
     def settings_customise_sources(

@@ -1,7 +1,8 @@
 """Retrieval benchmark on a SciFact- or BEIR-layout folder: bm25, dense and hybrid side by side.
 
 The corpus is indexed once into a cache folder (see ``index_cache``) and reused while it is unchanged. Each
-query is searched with ``HybridRetriever.search(method=...)`` for the top ``depth`` chunks; rankings are
+query goes through the engine's ``understand`` and ``retrieve(method=...)`` stages for the top ``depth`` chunks
+(claims are not date-scoped: a year in a claim is not read as a filter); rankings are
 paper-level (a paper's rank is its best chunk's rank). Every method draws ``candidates`` chunks from each list it
 uses, so that ``depth`` papers are reachable (the app's default of 50 would cap Recall@100).
 
@@ -15,8 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from citewise.evals import metrics as M
-from citewise.evals import report as R
+from citewise.evals import metrics, report
 from citewise.evals.datasets import Benchmark
 from citewise.settings import Settings
 
@@ -27,38 +27,39 @@ CANDIDATES = 300
 
 def _scores(ranking: list[str], relevant: set[str]) -> dict[str, float]:
     return {
-        "ndcg@10": M.ndcg_at_k(ranking, relevant, 10),
-        "recall@100": M.recall_at_k(ranking, relevant, 100),
-        "map": M.average_precision(ranking, relevant, 100),
-        "mrr@10": M.reciprocal_rank(ranking, relevant, 10),
-        "recall@10": M.recall_at_k(ranking, relevant, 10),
+        "ndcg@10": metrics.ndcg_at_k(ranking, relevant, 10),
+        "recall@100": metrics.recall_at_k(ranking, relevant, 100),
+        "map": metrics.average_precision(ranking, relevant, 100),
+        "mrr@10": metrics.reciprocal_rank(ranking, relevant, 10),
+        "recall@10": metrics.recall_at_k(ranking, relevant, 10),
     }
 
 
 def retrieval_scores(assistant, bench: Benchmark, depth: int, progress: Callable[[int, int], None] | None = None):  # noqa: ANN001
     """Per method, mean ndcg@10, recall@100, map (@100), mrr@10 and recall@10 of two rankings:
 
-    - ``search``: ``retriever.search(method=...)``, as the app ranks (fusion, named papers, MMR diversification);
+    - ``search``: ``retrieve(method=...)``, as the app ranks (fusion, named papers, MMR diversification);
     - ``fused``: the same candidates ordered by fused score alone (before MMR), to show what diversification costs.
     Also per-query nDCG@10 of the ``search`` ranking."""
-    from citewise.app.query import QueryFilters
+    from citewise.app.understanding import QueryFilters
 
     per_query: dict[str, dict[str, list[dict[str, float]]]] = {r: {m: [] for m in METHODS} for r in ("search", "fused")}
     seconds: dict[str, float] = {m: 0.0 for m in METHODS}
     for i, query in enumerate(bench.queries, 1):
-        vector = assistant.embedder.encode_query(query.text)
+        question = assistant.understand(query.text).model_copy(update={"filters": QueryFilters()})
+        vector = assistant.embedder.encode_query(question.search_query)
         for method in METHODS:
             started = time.perf_counter()
-            hits = assistant.retriever.search(query.text, depth, None, method=method, query_vector=vector)
+            hits = assistant.retrieve(question, depth, method, query_vector=vector)
             seconds[method] += time.perf_counter() - started
-            per_query["search"][method].append(_scores(M.dedupe(h.paper.paper_id for h in hits), query.relevant))
-            fused = sorted(assistant.retriever.candidates(query.text, vector, QueryFilters(), method).values(), key=lambda h: -h.score)
-            per_query["fused"][method].append(_scores(M.dedupe(h.paper.paper_id for h in fused)[:depth], query.relevant))
+            per_query["search"][method].append(_scores(metrics.dedupe(h.paper.paper_id for h in hits), query.relevant))
+            fused = sorted(assistant.retriever.candidates(question, vector, method).values(), key=lambda h: -h.score)
+            per_query["fused"][method].append(_scores(metrics.dedupe(h.paper.paper_id for h in fused)[:depth], query.relevant))
         if progress:
             progress(i, len(bench.queries))
 
     def means(rows_by_method: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, float | None]]:
-        return {m: {k: M.mean(row[k] for row in rows) for k in rows[0]} for m, rows in rows_by_method.items()}
+        return {m: {k: metrics.mean(row[k] for row in rows) for k in rows[0]} for m, rows in rows_by_method.items()}
 
     methods = means(per_query["search"])
     for m in METHODS:
@@ -87,9 +88,9 @@ def evidence_scores(assistant, bench: Benchmark, progress: Callable[[int, int], 
         "claims": n,
         "quotes_gold_evidence": hit / n if n else None,
         "cites_gold_doc": cited_doc / n if n else None,
-        "evidence_precision": M.mean(precise),
+        "evidence_precision": metrics.mean(precise),
         "refused": refused / n if n else None,
-        "latency_ms": M.percentiles(latencies),
+        "latency_ms": metrics.percentiles(latencies),
     }
 
 
@@ -155,10 +156,10 @@ def summary_rows(result: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 
 def write_beir_run(result: dict[str, Any], runs_dir: Path, config: dict[str, Any]) -> Path:
-    folder = R.new_run_dir(runs_dir, config)
+    folder = report.new_run_dir(runs_dir, config)
     result["config"] = config
-    result["config_hash"] = R.config_hash(config)
-    R.plot_grouped_bars(
+    result["config_hash"] = report.config_hash(config)
+    report.plot_grouped_bars(
         result["methods"], ["ndcg@10", "recall@100", "map"], folder / "methods.png",
         f"{result['dataset']} ({result['split']}, {result['queries']} queries): retrieval methods",
     )
@@ -170,13 +171,13 @@ def write_beir_run(result: dict[str, Any], runs_dir: Path, config: dict[str, Any
         f"{result['index']['chunks']} chunks); top {result['depth']} chunks, {result['candidates']} candidates per list; "
         f"paper-level ranking. {result['seconds']} s.",
         "",
-        R.md_table(headers, rows),
+        report.md_table(headers, rows),
         "",
-        f"Hybrid nDCG@10 above both bm25 and dense: **{R.fmt(result['hybrid_beats_both_ndcg@10'])}**.",
+        f"Hybrid nDCG@10 above both bm25 and dense: **{report.fmt(result['hybrid_beats_both_ndcg@10'])}**.",
         "",
         "Before MMR diversification (candidates ordered by fused score alone):",
         "",
-        R.md_table(headers[:-1], [[m] + [v[k] for k in headers[1:-1]] for m, v in result["methods_fused"].items()]),
+        report.md_table(headers[:-1], [[m] + [v[k] for k in headers[1:-1]] for m, v in result["methods_fused"].items()]),
         "",
         "![methods](methods.png)",
     ]
@@ -186,11 +187,11 @@ def write_beir_run(result: dict[str, Any], runs_dir: Path, config: dict[str, Any
             "",
             f"## Extractive answers to {e['claims']} claims with rationale sentences",
             "",
-            R.md_table(
+            report.md_table(
                 ["quotes a gold evidence sentence", "cites a gold paper", "evidence precision (per citation)", "refused", "p50 ms", "p95 ms"],
                 [[e["quotes_gold_evidence"], e["cites_gold_doc"], e["evidence_precision"], e["refused"],
                   e["latency_ms"]["p50"], e["latency_ms"]["p95"]]],
             ),
         ]
-    R.write_report(folder, result, "\n".join(md) + "\n")
+    report.write_report(folder, result, "\n".join(md) + "\n")
     return folder

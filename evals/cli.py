@@ -7,33 +7,24 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from citewise.app.models import check_backend
+from citewise.app.answers import check_backend
 from citewise.errors import CitewiseError
-from citewise.settings import Settings, load_settings
+from citewise.cli_options import ConfigOpt, IndexDirOpt, PresetOpt, command_settings, fail
+from citewise.settings import Settings
 
-eval_app = typer.Typer(help="Evaluate answers and retrieval; compare runs.", no_args_is_help=True)
+eval_commands = typer.Typer(help="Evaluate answers and retrieval; compare runs.", no_args_is_help=True)
 
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML settings file (default: ./citewise.toml).")]
-PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="Named preset: fast, thorough.")]
-IndexDirOpt = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: ~/.local/share/citewise/index).")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Runs folder (default: evals.runs_dir, ./runs).")]
-DatasetOpt = Annotated[Optional[Path], typer.Option("--dataset", help="Seed question set (default: the bundled seed_qa.jsonl).")]
+DatasetOpt = Annotated[
+    Optional[str], typer.Option("--dataset", help="Question set: 'seed' (default), 'heldout', or a JSONL file of questions.")
+]
+SplitOpt = Annotated[Optional[str], typer.Option("--split", help="Only this split of the set: dev or test (default: all).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
-
-
-def _fail(exc: CitewiseError) -> None:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
-
-
-def _settings(config: Path | None, preset: str | None, index_dir: Path | None) -> Settings:
-    return load_settings(config=config, preset=preset, index_dir=index_dir)
 
 
 def _config(settings: Settings, **extra: Any) -> dict[str, Any]:
     """What a run's config hash covers: the settings that change results, and the run's own options."""
-    groups = ("chunking", "embedding", "retrieval", "answer")
-    return {**{g: getattr(settings, g).model_dump(mode="json") for g in groups}, **{k: str(v) if isinstance(v, Path) else v for k, v in extra.items()}}
+    return {**settings.results_config(), **{k: str(v) if isinstance(v, Path) else v for k, v in extra.items()}}
 
 
 def _ensure_index(settings: Settings, quiet: bool) -> None:
@@ -46,36 +37,39 @@ def _ensure_index(settings: Settings, quiet: bool) -> None:
     from citewise.ingest.sources import bundled_listing
 
     typer.secho(f"No index at {settings.index_dir}; ingesting the bundled papers first (about a minute).", fg=typer.colors.YELLOW, err=True)
-    report = ingest([bundled_listing()], settings, show_progress=not quiet)
-    typer.echo(f"Indexed {report.papers_total} papers ({report.chunks_total} chunks) at {settings.index_dir}.", err=True)
+    ingested = ingest([bundled_listing()], settings, show_progress=not quiet)
+    typer.echo(f"Indexed {ingested.papers_total} papers ({ingested.chunks_total} chunks) at {settings.index_dir}.", err=True)
 
 
-def _questions(settings: Settings, dataset: Path | None, limit: int | None):  # noqa: ANN202
+def _questions(settings: Settings, dataset: str | None, limit: int | None, split: str | None = None):  # noqa: ANN202
     from citewise.evals.datasets import load_seed
 
-    questions = load_seed(dataset or settings.evals.dataset)
+    if split not in (None, "dev", "test"):
+        raise CitewiseError(f"Unknown split '{split}'; use dev or test.")
+    questions = load_seed(dataset or settings.evals.dataset, split)  # type: ignore[arg-type]
     return questions[:limit] if limit else questions
 
 
-@eval_app.command("seed")
+@eval_commands.command("seed")
 def seed(
     backend: Annotated[Optional[str], typer.Option(help="extractive (default), local or openai.")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Only the first N questions.")] = None,
     dataset: DatasetOpt = None,
+    split: SplitOpt = None,
     out: OutOpt = None,
     quiet: QuietOpt = False,
     index_dir: IndexDirOpt = None,
     config: ConfigOpt = None,
     preset: PresetOpt = None,
 ) -> None:
-    """Run the seed question set; write runs/<time>-<hash>/ with report.json, report.md and plots."""
-    from citewise.evals import report as R
+    """Run a question set (the seed set by default); write runs/<time>-<hash>/ with report.json, report.md and plots."""
+    from citewise.evals import report
     from citewise.evals.seed_run import run_seed, summary_rows, write_seed_run
 
     try:
         backend = check_backend(backend)
-        settings = _settings(config, preset, index_dir)
-        questions = _questions(settings, dataset, limit)
+        settings = command_settings(config, preset, index_dir)
+        questions = _questions(settings, dataset, limit, split)
         _ensure_index(settings, quiet)
         from citewise.app.assistant import Assistant
 
@@ -87,18 +81,21 @@ def seed(
                 typer.echo(f"[{i}/{n}] {mark:4} {row['id']} ({row['kind']})", err=True)
 
         result = run_seed(assistant, questions, backend, progress)
-        run_config = _config(settings, kind="seed", backend=result["backend"], dataset=dataset or settings.evals.dataset, limit=limit)
+        result["dataset"] = {"name": str(dataset or settings.evals.dataset or "seed"), "split": split or "all"}
+        run_config = _config(
+            settings, kind="seed", backend=result["backend"], dataset=dataset or settings.evals.dataset, split=split, limit=limit
+        )
         folder = write_seed_run(result, out or settings.evals.runs_dir, run_config)
     except CitewiseError as exc:
-        _fail(exc)
+        fail(exc)
     headers, rows = summary_rows(result)
-    typer.echo(R.text_table(headers, rows))
+    typer.echo(report.text_table(headers, rows))
     lat = result["latency_ms"]["total"]
-    typer.echo(f"\nlatency p50 {R.fmt(lat['p50'], 0)} ms, p95 {R.fmt(lat['p95'], 0)} ms; {len(result['failures'])} question(s) with problems")
-    typer.echo(f"Report: {folder / R.REPORT_MD}")
+    typer.echo(f"\nlatency p50 {report.fmt(lat['p50'], 0)} ms, p95 {report.fmt(lat['p95'], 0)} ms; {len(result['failures'])} question(s) with problems")
+    typer.echo(f"Report: {folder / report.REPORT_MD}")
 
 
-@eval_app.command("beir")
+@eval_commands.command("beir")
 def beir(
     data: Annotated[Path, typer.Option("--data", help="Folder in SciFact (corpus.jsonl, claims_<split>.jsonl) or BEIR layout.")],
     split: Annotated[str, typer.Option("--split", help="Split name: claims_<split>.jsonl or qrels/<split>.tsv.")] = "test",
@@ -112,32 +109,32 @@ def beir(
     preset: PresetOpt = None,
 ) -> None:
     """bm25, dense and hybrid retrieval side by side (nDCG@10, Recall@100, MAP) on a benchmark corpus."""
-    from citewise.evals import report as R
+    from citewise.evals import report
     from citewise.evals.beir_run import DEPTH, run_beir, summary_rows, write_beir_run
     from citewise.evals.datasets import load_benchmark
 
     try:
-        settings = _settings(config, preset, None)
+        settings = command_settings(config, preset, None)
         bench = load_benchmark(data, split)
         echo = (lambda s: None) if quiet else (lambda s: typer.echo(s, err=True))
         result = run_beir(bench, settings, cache_dir, DEPTH, candidates, evidence, limit, show_progress=not quiet, echo=echo)
         run_config = _config(settings, kind="beir", data=data.resolve(), split=split, limit=limit, candidates=candidates, depth=DEPTH)
         folder = write_beir_run(result, out or settings.evals.runs_dir, run_config)
     except CitewiseError as exc:
-        _fail(exc)
+        fail(exc)
     headers, rows = summary_rows(result)
     typer.echo(f"{result['dataset']} / {result['split']}: {result['queries']} queries")
-    typer.echo(R.text_table(headers, rows))
+    typer.echo(report.text_table(headers, rows))
     if "evidence" in result:
         e = result["evidence"]
         typer.echo(
-            f"\nextractive answers to {e['claims']} claims: quote a gold evidence sentence {R.fmt(e['quotes_gold_evidence'])}, "
-            f"cite a gold paper {R.fmt(e['cites_gold_doc'])}, refused {R.fmt(e['refused'])}"
+            f"\nextractive answers to {e['claims']} claims: quote a gold evidence sentence {report.fmt(e['quotes_gold_evidence'])}, "
+            f"cite a gold paper {report.fmt(e['cites_gold_doc'])}, refused {report.fmt(e['refused'])}"
         )
-    typer.echo(f"Report: {folder / R.REPORT_MD}")
+    typer.echo(f"Report: {folder / report.REPORT_MD}")
 
 
-@eval_app.command("compare")
+@eval_commands.command("compare")
 def compare(
     run_a: Annotated[Path, typer.Argument(help="Baseline run folder (or its report.json).")],
     run_b: Annotated[Path, typer.Argument(help="New run folder (or its report.json).")],
@@ -152,7 +149,7 @@ def compare(
     try:
         a, b = load_report(run_a), load_report(run_b)
     except CitewiseError as exc:
-        _fail(exc)
+        fail(exc)
     if a.get("kind") != b.get("kind"):
         typer.secho(f"note: comparing a {a.get('kind')} run with a {b.get('kind')} run; only shared metrics line up.", fg=typer.colors.YELLOW, err=True)
     deltas = compare_reports(a, b, tolerance, latency_tolerance)
@@ -164,7 +161,7 @@ def compare(
     typer.echo("\nNo regressions.")
 
 
-@eval_app.command("calibrate")
+@eval_commands.command("calibrate")
 def calibrate(
     dataset: DatasetOpt = None,
     out: OutOpt = None,
@@ -174,12 +171,12 @@ def calibrate(
     preset: PresetOpt = None,
 ) -> None:
     """Sweep answer.min_evidence_score on the seed set (extractive); report the best threshold, honestly estimated."""
-    from citewise.evals import report as R
+    from citewise.evals import report
     from citewise.evals.calibrate import run_calibration, write_calibration_run
     from citewise.evals.datasets import resolve_gold, titles_in_index
 
     try:
-        settings = _settings(config, preset, index_dir)
+        settings = command_settings(config, preset, index_dir)
         questions = _questions(settings, dataset, None)
         _ensure_index(settings, quiet)
         from citewise.app.assistant import Assistant
@@ -189,10 +186,10 @@ def calibrate(
         result = run_calibration(assistant, questions)
         folder = write_calibration_run(result, out or settings.evals.runs_dir, _config(settings, kind="calibrate", dataset=dataset))
     except CitewiseError as exc:
-        _fail(exc)
+        fail(exc)
     loo = result["leave_one_out"]
     typer.echo(
-        R.text_table(
+        report.text_table(
             ["threshold", "value", "refusal accuracy"],
             [
                 ["configured", result["configured_threshold"], result["configured_accuracy"]],
@@ -203,4 +200,4 @@ def calibrate(
     )
     if result["engine_mismatches"]:
         typer.secho(f"warning: mirrored refusal rule disagrees with the assistant on {result['engine_mismatches']}", fg=typer.colors.YELLOW, err=True)
-    typer.echo(f"Report: {folder / R.REPORT_MD}")
+    typer.echo(f"Report: {folder / report.REPORT_MD}")

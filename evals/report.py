@@ -8,22 +8,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-REPORT_JSON = "report.json"
-REPORT_MD = "report.md"
+from citewise.runs import REPORT_JSON, REPORT_MD, config_hash, latest_run  # noqa: F401 - re-exported for evals
 
 
 # -- run folders ------------------------------------------------------------------------------------------
-
-
-def config_hash(config: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 
 def new_run_dir(runs_dir: Path, config: dict[str, Any], now: datetime | None = None) -> Path:
@@ -36,15 +30,6 @@ def new_run_dir(runs_dir: Path, config: dict[str, Any], now: datetime | None = N
         folder = base.with_name(f"{base.name}-{n}")
     folder.mkdir(parents=True)
     return folder
-
-
-def latest_run(runs_dir: Path | str) -> Path | None:
-    """The newest run folder holding a report (folder names start with the timestamp), or None."""
-    runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
-        return None
-    runs = [p for p in runs_dir.iterdir() if p.is_dir() and (p / REPORT_JSON).is_file()]
-    return max(runs, key=lambda p: (p.name[:15], (p / REPORT_JSON).stat().st_mtime), default=None)
 
 
 def load_report(run: Path | str) -> dict[str, Any]:

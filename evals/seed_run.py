@@ -1,9 +1,8 @@
 """The seed evaluation: every seed question through an Assistant, scored per question and per question kind.
 
 Follow-ups ask their history questions first, in order, and pass the (question, answer) pairs on, as the web UI
-does. Retrieval is measured separately with ``assistant.retriever.search`` on the same query the assistant
-searches (the follow-up made contextual, dates read from the question), at paper level (a paper's rank is the
-rank of its best chunk)."""
+does. Retrieval is measured with the engine's own stages (``understand`` then ``retrieve``, deeper than the
+answer looks), at paper level (a paper's rank is the rank of its best chunk)."""
 
 from __future__ import annotations
 
@@ -12,11 +11,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from citewise.app.assistant import Assistant, clean_question
-from citewise.app.models import Answer
-from citewise.app.query import contextual_query, filters_from_question
-from citewise.evals import metrics as M
-from citewise.evals import report as R
+from citewise.app.answers import Answer
+from citewise.app.assistant import Assistant
+from citewise.evals import metrics, report
 from citewise.evals.datasets import SeedQuestion, resolve_gold, titles_in_index
 
 RETRIEVAL_DEPTH = 20  # chunks searched for the retrieval metrics (>= 10 papers with two chunks per paper)
@@ -32,32 +29,27 @@ def ask_with_history(assistant: Assistant, q: SeedQuestion, backend: str | None)
     return assistant.ask(q.question, backend=backend, history=list(pairs)), pairs
 
 
-def search_query(assistant: Assistant, question: str, pairs: list[tuple[str, str]]) -> str:
-    """The text the assistant searches for this turn (mirrors Assistant.stream)."""
-    history = [(clean_question(q), a or "") for q, a in pairs][-assistant.settings.answer.history_turns :]
-    return contextual_query(clean_question(question), history)
-
-
-def paper_ranking(assistant: Assistant, query: str, question: str, top_k: int | None) -> list[str]:
-    hits = assistant.retriever.search(query, top_k, filters_from_question(clean_question(question)))
-    return M.dedupe(h.paper.paper_id for h in hits)
+def paper_ranking(assistant: Assistant, question: str, pairs: list[tuple[str, str]], top_k: int | None) -> tuple[str, list[str]]:
+    """(the text searched, the papers retrieved best first) for this turn, through the engine's stages."""
+    understood = assistant.understand(question, pairs)
+    return understood.search_query, metrics.dedupe(h.paper.paper_id for h in assistant.retrieve(understood, top_k))
 
 
 def statement_support(assistant: Assistant, answer: Answer) -> float | None:
     if answer.backend != "extractive" and answer.statements:
-        return M.generative_support([s.supported for s in answer.statements])
+        return metrics.generative_support([s.supported for s in answer.statements])
     sentences = {}
     for c in answer.citations:
         paper = assistant.index.store.paper(c.paper_id)
         sentences[c.paper_id] = paper.sentences if paper else []
-    return M.extractive_support([(c.paper_id, c.sentence_index, c.quote) for c in answer.citations], sentences, answer.answer)
+    return metrics.extractive_support([(c.paper_id, c.sentence_index, c.quote) for c in answer.citations], sentences, answer.answer)
 
 
 def evaluate_question(assistant: Assistant, q: SeedQuestion, backend: str | None) -> dict[str, Any]:
     answer, pairs = ask_with_history(assistant, q, backend)
     gold = set(q.gold_ids)
     cited = [c.paper_id for c in answer.citations]
-    found = M.facts_found(answer.answer, q.required_facts) if not answer.refused else [False] * len(q.required_facts)
+    found = metrics.facts_found(answer.answer, q.required_facts) if not answer.refused else [False] * len(q.required_facts)
     row: dict[str, Any] = {
         "id": q.id,
         "kind": q.kind,
@@ -76,24 +68,24 @@ def evaluate_question(assistant: Assistant, q: SeedQuestion, backend: str | None
         ],
         "notes": answer.notes,
         "timings_ms": answer.timings_ms,
+        "decision": answer.decision.model_dump(mode="json") if answer.decision else None,
         "refusal_correct": answer.refused != q.answerable,
         "statement_support": statement_support(assistant, answer),
     }
     if q.answerable:
         row["answer_correct"] = (not answer.refused) and all(found)
-        row["citation_precision"] = M.citation_precision(cited, gold) if gold else None
-        row["citation_recall"] = M.citation_recall(cited, gold)
+        row["citation_precision"] = metrics.citation_precision(cited, gold) if gold else None
+        row["citation_recall"] = metrics.citation_recall(cited, gold)
     if gold:
-        query = search_query(assistant, q.question, pairs)
-        ranking = paper_ranking(assistant, query, q.question, RETRIEVAL_DEPTH)
-        context = paper_ranking(assistant, query, q.question, None)  # what the answerer was handed
+        query, ranking = paper_ranking(assistant, q.question, pairs, RETRIEVAL_DEPTH)
+        _, context = paper_ranking(assistant, q.question, pairs, None)  # what the answerer was handed
         row["search_query"] = query
         row["retrieved"] = ranking[:10]
         row["retrieval"] = {
-            "recall@5": M.recall_at_k(ranking, gold, 5),
-            "recall@10": M.recall_at_k(ranking, gold, 10),
-            "mrr@10": M.reciprocal_rank(ranking, gold, 10),
-            "ndcg@10": M.ndcg_at_k(ranking, gold, 10),
+            "recall@5": metrics.recall_at_k(ranking, gold, 5),
+            "recall@10": metrics.recall_at_k(ranking, gold, 10),
+            "mrr@10": metrics.reciprocal_rank(ranking, gold, 10),
+            "ndcg@10": metrics.ndcg_at_k(ranking, gold, 10),
             "context_recall": len(set(context) & gold) / len(gold),
         }
     return row
@@ -105,22 +97,22 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     with_retrieval = [r for r in rows if "retrieval" in r]
     out: dict[str, Any] = {
         "questions": len(rows),
-        "answer_correctness": M.mean(float(r["answer_correct"]) for r in answerable),
-        "citation_precision": M.mean(r.get("citation_precision") for r in answerable),
-        "citation_recall": M.mean(r.get("citation_recall") for r in answerable),
-        "refusal_accuracy": M.refusal_accuracy((r["refused"], r["answerable"]) for r in rows) if rows else None,
-        "statement_support": M.mean(r["statement_support"] for r in rows),
+        "answer_correctness": metrics.mean(float(r["answer_correct"]) for r in answerable),
+        "citation_precision": metrics.mean(r.get("citation_precision") for r in answerable),
+        "citation_recall": metrics.mean(r.get("citation_recall") for r in answerable),
+        "refusal_accuracy": metrics.refusal_accuracy((r["refused"], r["answerable"]) for r in rows) if rows else None,
+        "statement_support": metrics.mean(r["statement_support"] for r in rows),
         "false_refusals": sum(1 for r in answerable if r["refused"]),
         "false_answers": sum(1 for r in rows if not r["answerable"] and not r["refused"]),
     }
     for metric in RETRIEVAL_METRICS:
-        out[metric] = M.mean(r["retrieval"][metric] for r in with_retrieval)
+        out[metric] = metrics.mean(r["retrieval"][metric] for r in with_retrieval)
     return out
 
 
 def latency_summary(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
     stages = ("retrieve", "generate", "total")
-    return {s: M.percentiles([r["timings_ms"][s] for r in rows if s in r["timings_ms"]]) for s in stages}
+    return {s: metrics.percentiles([r["timings_ms"][s] for r in rows if s in r["timings_ms"]]) for s in stages}
 
 
 def run_seed(
@@ -143,6 +135,7 @@ def run_seed(
         "backend": backend or assistant.settings.answer.backend,
         "index": {"dir": str(assistant.settings.index_dir), "version": assistant.index.manifest.version,
                   "papers": assistant.index.manifest.papers, "chunks": assistant.index.manifest.chunks},
+        "provenance": assistant.provenance(backend or assistant.settings.answer.backend).model_dump(mode="json"),
         "overall": aggregate(rows),
         "per_kind": {k: aggregate([r for r in rows if r["kind"] == k]) for k in kinds},
         "latency_ms": latency_summary(rows),
@@ -181,36 +174,41 @@ def failures(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_seed_run(result: dict[str, Any], runs_dir: Path, config: dict[str, Any]) -> Path:
-    folder = R.new_run_dir(runs_dir, config)
+    folder = report.new_run_dir(runs_dir, config)
     result["config"] = config
-    result["config_hash"] = R.config_hash(config)
+    result["config_hash"] = report.config_hash(config)
     result["failures"] = failures(result)
-    R.plot_grouped_bars(
+    report.plot_grouped_bars(
         result["per_kind"], ["answer_correctness", "citation_precision", "citation_recall", "refusal_accuracy"],
         folder / "answers_per_kind.png", f"Seed set ({result['backend']}): answer metrics per question kind",
     )
-    R.plot_grouped_bars(
+    report.plot_grouped_bars(
         {k: v for k, v in result["per_kind"].items() if v.get("recall@5") is not None},
         ["recall@5", "mrr@10", "ndcg@10", "context_recall"],
         folder / "retrieval_per_kind.png", "Seed set: retrieval per question kind (paper level)",
     )
-    R.plot_latency(
+    report.plot_latency(
         {s: [r["timings_ms"][s] for r in result["questions"] if s in r["timings_ms"]] for s in ("retrieve", "generate", "total")},
         folder / "latency.png", f"Seed set ({result['backend']}): latency per question",
     )
     headers, rows = summary_rows(result)
     lat = result["latency_ms"]["total"]
+    prov = result["provenance"]
+    dataset = result.get("dataset") or {"name": "seed", "split": "all"}
+    name = dataset["name"] if dataset["split"] == "all" else f"{dataset['name']} ({dataset['split']} split)"
     md = [
-        f"# Seed evaluation — {result['backend']} backend",
+        f"# Question-set evaluation — {name} — {result['backend']} backend",
+        "",
+        f"Produced by Citewise {prov['citewise_version']}, settings `{prov['settings_hash']}`, encoder `{prov['encoder_id']}`.",
         "",
         f"Index `{result['index']['dir']}` ({result['index']['version']}, {result['index']['papers']} papers, "
         f"{result['index']['chunks']} chunks); {result['overall']['questions']} questions in {result['seconds']} s; "
-        f"latency p50 {R.fmt(lat['p50'], 0)} ms, p95 {R.fmt(lat['p95'], 0)} ms.",
+        f"latency p50 {report.fmt(lat['p50'], 0)} ms, p95 {report.fmt(lat['p95'], 0)} ms.",
         "",
-        R.md_table(headers, rows),
+        report.md_table(headers, rows),
         "",
         "Answer metrics are over answerable questions (refusal accuracy over all); citation precision ignores answers "
-        "without citations; retrieval is paper-level over `retriever.search` (context_recall: gold papers among the "
+        "without citations; retrieval is paper-level over the engine's `retrieve` stage (context_recall: gold papers among the "
         "chunks handed to the answerer).",
         "",
         "![answer metrics per kind](answers_per_kind.png)",
@@ -223,5 +221,5 @@ def write_seed_run(result: dict[str, Any], runs_dir: Path, config: dict[str, Any
         "",
     ]
     md += [f"- `{f['id']}` ({f['kind']}) {f['question']} — {'; '.join(f['problems'])}" for f in result["failures"]] or ["None."]
-    R.write_report(folder, result, "\n".join(md) + "\n")
+    report.write_report(folder, result, "\n".join(md) + "\n")
     return folder

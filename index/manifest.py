@@ -1,13 +1,14 @@
-"""What an index version is: schema, model, chunker, counts and per-file checksums."""
+"""What an index version is: schema, encoder, BM25 tokenizer, chunker, counts and per-file checksums."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, Field, ValidationError
 
 from citewise.errors import CitewiseError
+from citewise.index.lexical import ENGLISH, LexicalTokenizer
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -22,8 +23,11 @@ class Manifest(BaseModel):
     schema_version: int = SCHEMA_VERSION
     version: str
     created_at: datetime
-    embedding_model: str
+    # manifests written before the rename call it "embedding_model"; both are read, "encoder_id" is written
+    encoder_id: str = Field(validation_alias=AliasChoices("encoder_id", "embedding_model"))
     embedding_dim: int
+    # manifests written before the tokenizer was recorded were tokenized with the then hard-coded English one
+    lexical: LexicalTokenizer = ENGLISH
     chunking: dict[str, int]
     faiss_type: str
     papers: int

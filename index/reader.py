@@ -11,7 +11,7 @@ import numpy as np
 from citewise.errors import CitewiseError
 from citewise.index.dense import DENSE_NAME, load_dense
 from citewise.index.durable import file_sha256
-from citewise.index.lexical import LEXICAL_DIR, LexicalIndex
+from citewise.index.lexical import LEXICAL_DIR, LexicalIndex, LexicalTokenizer
 from citewise.index.manifest import SCHEMA_VERSION, Manifest
 from citewise.index.store import STORE_NAME, Store
 from citewise.index.versions import CURRENT_NAME, VERSIONS_DIR, current_version_dir
@@ -28,6 +28,18 @@ def verify_files(folder: Path, manifest: Manifest, checksum_max_bytes: int) -> N
             raise CitewiseError(f"Index file {path} is truncated or damaged (size differs). Run `citewise ingest --rebuild`.")
         if record.bytes <= checksum_max_bytes and file_sha256(path) != record.sha256:
             raise CitewiseError(f"Index file {path} is corrupted (checksum differs). Run `citewise ingest --rebuild`.")
+
+
+def check_tokenizer(index_dir: Path, built: LexicalTokenizer, configured: LexicalTokenizer) -> None:
+    """Refuse an index whose BM25 terms were made with another tokenizer: its queries would miss them."""
+    for field in ("stemmer", "stopwords"):
+        was, wanted = getattr(built, field), getattr(configured, field)
+        if was != wanted:
+            raise CitewiseError(
+                f"Index at {index_dir} was tokenized for BM25 with index.lexical_{field} '{was}', not '{wanted}'. "
+                f"Set CITEWISE_INDEX__LEXICAL_{field.upper()}={was} (or index.lexical_{field} in citewise.toml), "
+                "or run `citewise ingest --rebuild`."
+            )
 
 
 @dataclass
@@ -59,17 +71,18 @@ class PaperIndex:
             raise CitewiseError(
                 f"Index at {index_dir} has schema {manifest.schema_version}; this Citewise reads {SCHEMA_VERSION}. Run `citewise ingest --rebuild`."
             )
-        built_model, built_backend = EmbeddingSettings.split_encoder_id(manifest.embedding_model)
+        built_model, built_backend = EmbeddingSettings.split_encoder_id(manifest.encoder_id)
         if built_model == settings.embedding.model_name and built_backend != settings.embedding.backend:
             raise CitewiseError(
                 f"Index at {index_dir} was embedded with embedding.backend '{built_backend}', not '{settings.embedding.backend}'. "
                 f"Set CITEWISE_EMBEDDING__BACKEND={built_backend} (or embedding.backend in citewise.toml), or run `citewise ingest --rebuild`."
             )
-        if manifest.embedding_model != settings.embedding.encoder_id:
+        if manifest.encoder_id != settings.embedding.encoder_id:
             raise CitewiseError(
-                f"Index at {index_dir} was built with {manifest.embedding_model}, not {settings.embedding.encoder_id}. "
+                f"Index at {index_dir} was built with {manifest.encoder_id}, not {settings.embedding.encoder_id}. "
                 "Run `citewise ingest --rebuild` to rebuild it with the configured model."
             )
+        check_tokenizer(index_dir, manifest.lexical, LexicalTokenizer.from_settings(settings.index))
         verify_files(folder, manifest, settings.index.verify_checksums_max_mb * 1_000_000)
         try:
             meta = np.load(folder / CHUNK_META_NAME)
@@ -78,7 +91,7 @@ class PaperIndex:
                 manifest=manifest,
                 store=Store(folder / STORE_NAME),
                 dense=load_dense(folder / DENSE_NAME, settings.index),
-                lexical=LexicalIndex(folder / LEXICAL_DIR),
+                lexical=LexicalIndex(folder / LEXICAL_DIR, manifest.lexical),
                 vectors=np.load(folder / VECTORS_NAME, mmap_mode="r"),
                 chunk_paper_row=meta["paper_row"],
                 paper_published_ordinal=meta["published_ordinal"],

@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from citewise.ingest.aliases import normalize_alias, paper_aliases
-from citewise.ingest.models import Chunk, Paper
+from citewise.index.aliases import normalize_alias, paper_aliases
+from citewise.records import Chunk, Paper
 
 STORE_NAME = "store.sqlite"
 _SCHEMA = """
@@ -58,6 +58,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self._paper_cache: dict[int, Paper] = {}
+        self._all_papers: list[Paper] | None = None
 
     def close(self) -> None:
         self._db.close()
@@ -97,6 +98,16 @@ class Store:
             return {}
         marks = ",".join("?" * len(candidates))
         return {row: alias for alias, row in self._db.execute(f"SELECT alias, paper_row FROM aliases WHERE alias IN ({marks})", candidates)}
+
+    def all_papers(self) -> list[Paper]:
+        """Every paper, read once per open index (listing questions scan them all)."""
+        if self._all_papers is None:
+            self._all_papers = list(self.iter_papers())
+        return self._all_papers
+
+    def organizations(self) -> set[str]:
+        """The organisations papers are listed under ("NVIDIA"), for questions that name one."""
+        return {p.organization for p in self.all_papers() if p.organization}
 
     def iter_papers(self) -> Iterator[Paper]:
         for (record,) in self._db.execute("SELECT record FROM papers ORDER BY row"):

@@ -10,11 +10,11 @@ import numpy as np
 
 from citewise.index.dense import DENSE_NAME, build_dense, save_dense
 from citewise.index.durable import file_sha256
-from citewise.index.lexical import LEXICAL_DIR, build_lexical
+from citewise.index.lexical import LEXICAL_DIR, LexicalTokenizer, build_lexical
 from citewise.index.manifest import FileRecord, Manifest
 from citewise.index.store import STORE_NAME, write_store
 from citewise.index.versions import new_build_dir, next_version_name, publish
-from citewise.ingest.models import Chunk, Paper
+from citewise.records import Chunk, Paper
 from citewise.settings import Settings
 
 VECTORS_NAME = "vectors.npy"
@@ -58,7 +58,8 @@ def _write_files(
     dense, kind = build_dense(vectors, settings.index)
     save_dense(dense, build / DENSE_NAME)
     (build / LEXICAL_DIR).mkdir()
-    build_lexical([c.text for c in chunks], build / LEXICAL_DIR)
+    tokenizer = LexicalTokenizer.from_settings(settings.index)
+    build_lexical([c.text for c in chunks], build / LEXICAL_DIR, tokenizer)
     files = {
         str(path.relative_to(build)): FileRecord(bytes=path.stat().st_size, sha256=file_sha256(path))
         for path in sorted(build.rglob("*"))
@@ -67,8 +68,9 @@ def _write_files(
     manifest = Manifest(
         version=name,
         created_at=datetime.now(timezone.utc),
-        embedding_model=settings.embedding.encoder_id,
+        encoder_id=settings.embedding.encoder_id,
         embedding_dim=int(vectors.shape[1]),
+        lexical=tokenizer,
         chunking=settings.chunking.model_dump(),
         faiss_type=kind,
         papers=len(papers),

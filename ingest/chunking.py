@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from citewise.ingest.models import Chunk, Paper
+from citewise.records import Chunk, Paper
 from citewise.settings import ChunkingSettings
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]

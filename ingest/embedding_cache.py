@@ -19,8 +19,9 @@ HASH_BYTES = 64  # hex sha256
 
 
 class EmbeddingCache:
-    def __init__(self, folder: Path, model_name: str, dimension: int) -> None:
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model_name)
+    def __init__(self, folder: Path, encoder_id: str, dimension: int) -> None:
+        """``encoder_id``: ``EmbeddingSettings.encoder_id`` (model and backend; their vectors never mix)."""
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", encoder_id)
         self.folder = folder / slug / str(dimension)
         self.dimension = dimension
         self._rows: dict[str, np.ndarray] = {}

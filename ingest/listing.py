@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 
 from citewise.errors import CitewiseError
-from citewise.ingest.models import Paper
+from citewise.records import Paper
 from citewise.ingest.sentences import split_sentences
 from citewise.ingest.text_cleanup import find_code_urls, paper_id_from_title, strip_emphasis
 

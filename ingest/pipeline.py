@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from citewise.errors import CitewiseError
 from citewise.index.durable import exclusive_lock
+from citewise.index.lexical import LexicalTokenizer
 from citewise.index.manifest import Manifest
 from citewise.index.reader import PaperIndex
 from citewise.index.versions import current_version_dir, remove_stale_builds
@@ -21,7 +22,7 @@ from citewise.ingest.chunking import chunk_paper
 from citewise.ingest.embedding import Embedder
 from citewise.ingest.embedding_cache import EmbeddingCache
 from citewise.ingest.engine import EmbeddingEngine, LocalEngine
-from citewise.ingest.models import Chunk, Paper, SkippedFile
+from citewise.records import Chunk, Paper, SkippedFile
 from citewise.ingest.sources import read_papers
 from citewise.settings import Settings
 
@@ -95,6 +96,7 @@ def ingest(
 ) -> IngestReport:
     """``embedder`` counts tokens for chunking; ``engine`` computes the vectors (default: ``embedder`` here)."""
     started = time.perf_counter()
+    LexicalTokenizer.from_settings(settings.index)  # an unknown stemmer fails now, not after embedding
     read = read_papers(list(paths), settings.parsing)
     if not read.papers:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in read.skipped[:3]) or "no input files"

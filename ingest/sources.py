@@ -8,7 +8,7 @@ from pathlib import Path
 
 from citewise.errors import CitewiseError
 from citewise.ingest.listing import looks_like_listing, parse_listing
-from citewise.ingest.models import Paper, ReadResult, SkippedFile
+from citewise.records import Paper, ReadResult, SkippedFile
 from citewise.ingest.tabular import read_tabular
 from citewise.ingest.textfiles import parse_text_paper
 from citewise.settings import ParsingSettings

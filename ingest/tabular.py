@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from citewise.errors import CitewiseError
-from citewise.ingest.models import Paper
+from citewise.records import Paper
 from citewise.ingest.sentences import split_sentences
 from citewise.ingest.text_cleanup import find_code_urls, paper_id_from_title
 from citewise.settings import ParsingSettings

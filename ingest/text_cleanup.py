@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from citewise.ingest.models import sha256_hex
+from citewise.records import sha256_hex
 
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from citewise.errors import CitewiseError
-from citewise.ingest.models import Paper
+from citewise.records import Paper
 from citewise.ingest.sentences import split_sentences
 from citewise.ingest.tabular import as_date, as_list
 from citewise.ingest.text_cleanup import find_code_urls, paper_id_from_title, strip_emphasis
@@ -59,10 +58,3 @@ def parse_text_paper(text: str, source: str) -> Paper:
         source=source,
     )
 
-
-def read_text_file(path: Path) -> Paper:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise CitewiseError(f"{path} is not UTF-8 text; re-save it as UTF-8.") from None
-    return parse_text_paper(text, str(path))

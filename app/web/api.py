@@ -8,8 +8,8 @@ from typing import Any
 import gradio as gr
 
 from citewise.app.assistant import Assistant
-from citewise.app.query import parse_date
-from citewise.app.models import check_backend
+from citewise.app.understanding import parse_date
+from citewise.app.answers import check_backend
 from citewise.errors import CitewiseError
 
 

@@ -14,11 +14,11 @@ import gradio as gr
 from pydantic import BaseModel
 
 from citewise.app.assistant import Assistant
-from citewise.app.query import parse_date
-from citewise.app.models import Answer
+from citewise.app.understanding import parse_date
+from citewise.app.answers import Answer
 from citewise.app.web.render import EMPTY_SOURCES, answer_markdown, escape_markdown, sources_html, status_markdown
 from citewise.errors import CitewiseError
-from citewise.ingest.models import Paper
+from citewise.records import Paper
 from citewise.settings import LLMSettings
 
 log = logging.getLogger(__name__)

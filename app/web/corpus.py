@@ -7,7 +7,7 @@ import re
 
 from citewise.app.web.render import byline, escape_markdown
 from citewise.index.reader import PaperIndex
-from citewise.ingest.models import Paper
+from citewise.records import Paper
 
 TABLE_HEADERS = ["Title", "Date", "Authors / organisation", "Upvotes", "Code", "Sentences"]
 TABLE_TYPES = ["str", "str", "str", "number", "str", "number"]
@@ -34,7 +34,7 @@ def stats_markdown(index: PaperIndex) -> str:
     m = index.manifest
     sources = ", ".join(escape_markdown(s.rsplit("/", 1)[-1]) for s in m.sources) or "–"
     return (
-        f"**{m.papers:,} papers** · {m.chunks:,} chunks · {m.embedding_model.rsplit('/', 1)[-1]} ({m.embedding_dim}-d) · "
+        f"**{m.papers:,} papers** · {m.chunks:,} chunks · {m.encoder_id.rsplit('/', 1)[-1]} ({m.embedding_dim}-d) · "
         f"FAISS {m.faiss_type} + BM25 · {index.size_on_disk() / 1e6:.1f} MB · "
         f"last ingest {m.created_at.astimezone():%Y-%m-%d %H:%M} · version `{m.version}`  \nSources: {sources}"
     )

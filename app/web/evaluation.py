@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from citewise.evals.report import REPORT_MD, latest_run
+from citewise.runs import REPORT_MD, latest_run
 
 HOW_TO = (
     "No evaluation run yet in `{runs_dir}`.\n\n"

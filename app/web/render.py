@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import date
 from urllib.parse import urlsplit
 
-from citewise.app.models import Answer, Citation
-from citewise.ingest.models import Paper
+from citewise.app.answers import Answer, Citation
+from citewise.records import Paper
 
 # a marker [n] that cannot start a link: not followed by "(", ":" or "[" (inline, definition and reference links)
 _SAFE_MARKER = re.compile(r"\[(\d{1,3})\](?![(:\[])")

@@ -19,9 +19,10 @@ from citewise.app.web.corpus import TABLE_HEADERS, TABLE_TYPES, example_question
 from citewise.app.web.evaluation import latest_report  # noqa: E402
 from citewise.app.web.render import EMPTY_SOURCES, escape_markdown  # noqa: E402
 from citewise.app.web.theme import CSS, THEME  # noqa: E402
-from citewise.app.web.uploads import ALLOWED_SUFFIXES, ingest_uploads, report_markdown, upload_folder  # noqa: E402
+from citewise.app.web.uploads import ingest_uploads, report_markdown, upload_folder  # noqa: E402
 from citewise.errors import CitewiseError  # noqa: E402
 from citewise.index.reader import PaperIndex  # noqa: E402
+from citewise.ingest.sources import SUPPORTED_SUFFIXES  # noqa: E402
 from citewise.settings import Settings  # noqa: E402
 
 ANSWERS = "answers"  # one concurrency group: the chat and the API share server.concurrency_limit
@@ -46,7 +47,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     upload_dir = upload_folder(settings)
     chat = Chat(assistant, settings.llm, Path(tempfile.gettempdir()) / "citewise-exports")
     max_mb = settings.server.upload_max_mb
-    key_set = "set" if os.environ.get(settings.llm.api_key_env) else "not set"
+    key_set = "set" if settings.llm.has_api_key() else "not set"
 
     with gr.Blocks(title="Citewise", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         header = gr.HTML(header_html(assistant.index))
@@ -90,8 +91,8 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                 stats = gr.Markdown(stats_markdown(assistant.index))
                 with gr.Accordion("Add papers", open=True):
                     files = gr.File(
-                        file_count="multiple", file_types=list(ALLOWED_SUFFIXES), elem_id="cw-upload", height=150,
-                        label=f"Files: {' '.join(ALLOWED_SUFFIXES)}, up to {max_mb:g} MB each",
+                        file_count="multiple", file_types=sorted(SUPPORTED_SUFFIXES), elem_id="cw-upload", height=150,
+                        label=f"Files: {' '.join(sorted(SUPPORTED_SUFFIXES))}, up to {max_mb:g} MB each",
                     )
                     add = gr.Button("Add to the index", variant="primary", elem_id="cw-ingest")
                     ingest_status = gr.Markdown(elem_id="cw-ingest-status")

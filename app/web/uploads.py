@@ -13,9 +13,9 @@ from citewise.app.assistant import Assistant
 from citewise.app.web.render import escape_markdown
 from citewise.errors import CitewiseError
 from citewise.ingest.pipeline import IngestReport, ingest
+from citewise.ingest.sources import SUPPORTED_SUFFIXES
 from citewise.settings import Settings
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".jsonl", ".json", ".csv", ".tsv")
 MAX_NAME_CHARS = 120
 
 
@@ -28,8 +28,8 @@ def safe_filename(name: str) -> str:
     base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name))[-1]
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._-")
     suffix = Path(base).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise CitewiseError(f"{name}: {suffix or 'this'} files are not accepted; upload {', '.join(ALLOWED_SUFFIXES)}.")
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise CitewiseError(f"{name}: {suffix or 'this'} files are not accepted; upload {', '.join(sorted(SUPPORTED_SUFFIXES))}.")
     stem = Path(base).stem[: MAX_NAME_CHARS - len(suffix)] or "upload"
     return stem + suffix
 

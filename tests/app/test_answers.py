@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from citewise.app.assistant import Assistant
-from citewise.app.models import Answer
+from citewise.app.answers import Answer
 from citewise.errors import CitewiseError
 
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from citewise.app.assistant import MAX_QUESTION_CHARS, Assistant
+from citewise.app.assistant import Assistant
+from citewise.app.understanding import MAX_QUESTION_CHARS
 from citewise.errors import CitewiseError
 from tests.figures import record
 

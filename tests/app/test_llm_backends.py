@@ -24,7 +24,7 @@ from citewise.app.evidence import Evidence
 from citewise.app.llm.base import LLMUnavailable
 from citewise.app.llm.local import cited_line
 from citewise.app.llm.model_file import bundled_model, model_file
-from citewise.app.models import Answer
+from citewise.app.answers import Answer
 from citewise.app.verifier import CitationVerifier, finished_statements, numbers_in, split_statements
 from citewise.settings import LLMSettings, load_settings
 
@@ -196,7 +196,7 @@ def test_openai_backend_answers_with_verified_citations(llm_assistant: Assistant
 def test_cli_ask_with_openai_backend(bundled_index_dir: Path, llama_server: str, llm_assistant: Assistant) -> None:
     env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY, "CITEWISE_LLM__MAX_TOKENS": str(MAX_TOKENS)}
     result = subprocess.run(
-        [sys.executable, "-m", "citewise.app.cli", "ask", QUESTION, "--backend", "openai", "--base-url", llama_server,
+        [sys.executable, "-m", "citewise.cli", "ask", QUESTION, "--backend", "openai", "--base-url", llama_server,
          "--model", "gemma-3-270m", "--json", "--index-dir", str(bundled_index_dir)],
         capture_output=True, text=True, env=env, timeout=300,
     )
@@ -274,8 +274,7 @@ def test_missing_model_file_is_one_clear_line(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def sources(llm_assistant: Assistant) -> list[Evidence]:
-    vector = llm_assistant.embedder.encode_query(QUESTION)
-    ranked = llm_assistant.scorer.rank(QUESTION, vector, llm_assistant.retriever.search(QUESTION, query_vector=vector))
+    ranked = llm_assistant.gather(llm_assistant.understand(QUESTION)).ranked
     found = [e for e in ranked if e.paper.title.startswith("DistServe")][:4]
     assert any("different GPUs" in e.sentence for e in found)
     return found

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from citewise.app.cli import app as cli_app
+from citewise.cli import cli as cli_app
 from tests.figures import record
 
 KEY_ENV = "CITEWISE_CANARY_KEY"
@@ -85,7 +85,7 @@ def assert_no_key(where: str, text: str) -> None:
 def test_ask_json_and_debug_logs_of_a_real_process(bundled_index_dir: Path, endpoint: str, key_env: dict) -> None:
     """`citewise ask --json` against an endpoint that rejects the key and repeats it, with OpenAI debug logging on."""
     EchoingEndpoint.mode = "401"
-    command = [sys.executable, "-c", "from citewise.app.cli import main; main()", "ask", QUESTION, "--json",
+    command = [sys.executable, "-c", "from citewise.cli import main; main()", "ask", QUESTION, "--json",
                "--backend", "openai", "--base-url", endpoint, "--index-dir", str(bundled_index_dir)]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **key_env, "OPENAI_LOG": "debug"}, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

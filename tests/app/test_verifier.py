@@ -10,9 +10,7 @@ from citewise.app.evidence import Evidence
 
 @pytest.fixture(scope="module")
 def distserve_sources(assistant: Assistant) -> list[Evidence]:
-    question = "How does DistServe work?"
-    vector = assistant.embedder.encode_query(question)
-    ranked = assistant.scorer.rank(question, vector, assistant.retriever.search(question, query_vector=vector))
+    ranked = assistant.gather(assistant.understand("How does DistServe work?")).ranked
     sources = [e for e in ranked if e.paper.title.startswith("DistServe")][:4]
     assert any("different GPUs" in e.sentence for e in sources)
     return sources

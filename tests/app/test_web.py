@@ -13,14 +13,14 @@ import httpx
 import pytest
 
 from citewise.app.assistant import Assistant
-from citewise.app.models import Answer, Citation
+from citewise.app.answers import Answer, Citation
 from citewise.app.web.chat import endpoint_settings
 from citewise.app.web.evaluation import latest_report
 from citewise.app.web.render import answer_markdown, escape_markdown, sources_html
 from citewise.app.web.server import launch
 from citewise.app.web.uploads import safe_filename, upload_target
 from citewise.errors import CitewiseError
-from citewise.ingest.models import Paper
+from citewise.records import Paper
 from citewise.settings import LLMSettings, Settings, load_settings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -93,7 +93,7 @@ def test_scifact_loader(scifact_slice: Path):
 
 @pytest.mark.slow
 def test_eval_beir_on_a_scifact_slice(scifact_slice: Path, tmp_path: Path):
-    from citewise.app.cli import app
+    from citewise.cli import cli as app
 
     runner = CliRunner()
     args = ["eval", "beir", "--data", str(scifact_slice), "--split", "train", "--out", str(tmp_path / "runs"),

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 SLICE_PAPERS = 600
 EMBED_TIMEOUT_S = 300  # first cache shard of the killed run (~40 s of embedding on 2 cores)
 WRITE_TIMEOUT_S = 120  # start-up and chunking before the write phase of an all-cached run
-CLI = "from citewise.app.cli import main; main()"
+CLI = "from citewise.cli import main; main()"
 
 
 def start_cli_ingest(index_dir: Path, paths: list[Path], log: Path, rebuild: bool = False) -> subprocess.Popen:
@@ -104,8 +104,8 @@ def test_kill_9_mid_embedding_and_mid_write(
     small = tmp_path / "small.jsonl"
     small.write_text(json.dumps({"_id": "x1", "title": "Concurrent", "text": "A second writer."}) + "\n", encoding="utf-8")
     shards_before = shards(index_dir)
-    cache_dir, model_name = index_dir / CACHE_DIR, settings.embedding.encoder_id
-    cached_before = len(EmbeddingCache(cache_dir, model_name, embedder.dimension))
+    cache_dir, encoder_id = index_dir / CACHE_DIR, settings.embedding.encoder_id
+    cached_before = len(EmbeddingCache(cache_dir, encoder_id, embedder.dimension))
 
     # 1. kill -9 while embedding: the first cache shard is on disk, the second is being computed
     log = tmp_path / "ingest-1.log"
@@ -123,7 +123,7 @@ def test_kill_9_mid_embedding_and_mid_write(
     assert current_version_dir(index_dir).name == "v000001"
     assert sorted(p.name for p in (index_dir / VERSIONS_DIR).iterdir()) == ["v000001"]
     assert_index_answers(index_dir, settings_for, embedder, papers=48, version="v000001")
-    cached_by_killed_run = len(EmbeddingCache(cache_dir, model_name, embedder.dimension)) - cached_before
+    cached_by_killed_run = len(EmbeddingCache(cache_dir, encoder_id, embedder.dimension)) - cached_before
     assert cached_by_killed_run == CACHE_SHARD_CHUNKS
 
     # 2. the next ingest resumes: only what the killed run had not saved is embedded

@@ -29,7 +29,7 @@ import pytest
 from typer.testing import CliRunner
 
 from citewise.app.assistant import Assistant
-from citewise.app.cli import app as cli_app
+from citewise.cli import cli as cli_app
 from citewise.errors import CitewiseError
 from citewise.index.reader import PaperIndex
 from citewise.index.versions import CURRENT_NAME, VERSIONS_DIR, current_version_dir
@@ -58,7 +58,7 @@ STOPPER = textwrap.dedent(
         if name == event and pattern.search(" ".join(map(str, args[:2]))):
             os.kill(os.getpid(), signal.SIGSTOP)
     sys.addaudithook(stop_at_point)
-    from citewise.app.cli import main
+    from citewise.cli import main
     main()
     """
 )

@@ -15,6 +15,7 @@ import pytest
 
 from citewise.errors import CitewiseError
 from citewise.index.dense import search_dense
+from citewise.index.lexical import ENGLISH, LexicalTokenizer, tokenize
 from citewise.index.reader import PaperIndex
 from citewise.index.versions import CURRENT_NAME, VERSIONS_DIR, current_version_dir
 from citewise.ingest.chunking import chunk_paper
@@ -69,7 +70,8 @@ def test_bundled_ingest_gives_48_papers(bundled_index_dir: Path, bundled_ingest_
     index = open_index(bundled_index_dir, settings_for)
     m = index.manifest
     assert (m.papers, m.chunks, m.version) == (48, report.chunks_total, "v000001")
-    assert m.embedding_model == "sentence-transformers/all-MiniLM-L6-v2@onnx-int8+r2" and m.embedding_dim == 384
+    assert m.encoder_id == "sentence-transformers/all-MiniLM-L6-v2@onnx-int8+r2" and m.embedding_dim == 384
+    assert m.lexical == LexicalTokenizer(stemmer="english", stopwords="en") == index.lexical.tokenizer
     assert m.faiss_type == "flat" and m.sources == [str(bundled_listing())]
     assert index.store.paper_count() == 48 and index.store.chunk_count() == m.chunks
     assert index.dense.ntotal == m.chunks and index.lexical.size == m.chunks
@@ -248,7 +250,7 @@ def test_index_built_with_another_model_is_refused(bundled_index_dir: Path, sett
     [
         ("schema_version", 999, "schema 999"),
         # the int8 encoder before its graph was fused: the same runtime name, other vectors
-        ("embedding_model", "sentence-transformers/all-MiniLM-L6-v2@onnx-int8", "@onnx-int8,"),
+        ("encoder_id", "sentence-transformers/all-MiniLM-L6-v2@onnx-int8", "@onnx-int8,"),
     ],
 )
 def test_index_of_another_schema_or_encoder_recipe_is_refused(bundled_index_copy: Path, settings_for, field, value, shown) -> None:
@@ -259,6 +261,94 @@ def test_index_of_another_schema_or_encoder_recipe_is_refused(bundled_index_copy
     with pytest.raises(CitewiseError) as info:
         open_index(bundled_index_copy, settings_for)
     assert_one_line_error(info.value, REBUILD_HINT, shown)
+
+
+# --- the BM25 tokenizer --------------------------------------------------------------------------------------
+
+
+def _manifest_data(index_dir: Path) -> dict:
+    return json.loads((current_version_dir(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_manifest_records_the_encoder_and_the_tokenizer(bundled_index_dir: Path, settings_for) -> None:
+    data = _manifest_data(bundled_index_dir)
+    assert data["encoder_id"] == "sentence-transformers/all-MiniLM-L6-v2@onnx-int8+r2" and "embedding_model" not in data
+    assert data["lexical"] == {"stemmer": "english", "stopwords": "en"}
+    index = open_index(bundled_index_dir, settings_for)
+    # other code tokenizes as the index does; the module-level tokenize is the default (English) one
+    assert index.lexical.tokenize(["Quantizes the weights"]) == tokenize(["Quantizes the weights"]) == [["quantiz", "weight"]]
+
+
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [("lexical_stemmer", "CITEWISE_INDEX__LEXICAL_STEMMER=english"), ("lexical_stopwords", "CITEWISE_INDEX__LEXICAL_STOPWORDS=en")],
+)
+def test_index_tokenized_otherwise_is_refused(bundled_index_dir: Path, tmp_path: Path, settings_for, embedder, setting, shown) -> None:
+    other = {setting: "none"}
+    with pytest.raises(CitewiseError) as info:
+        open_index(bundled_index_dir, settings_for, index=other)
+    assert_one_line_error(info.value, REBUILD_HINT, shown, "'none'")
+    # an ingest that would add to it with other terms is refused with the same line
+    with pytest.raises(CitewiseError) as again:
+        run_ingest([write_jsonl(tmp_path / "s.jsonl", SMALL)], bundled_index_dir, settings_for, embedder, index=other)
+    assert str(again.value) == str(info.value)
+    assert open_index(bundled_index_dir, settings_for).manifest.papers == 48  # untouched
+
+
+def test_an_index_is_searched_with_the_tokenizer_it_was_built_with(tmp_path: Path, settings_for, embedder) -> None:
+    index_dir, corpus = tmp_path / "index", write_jsonl(tmp_path / "small.jsonl", SMALL)
+    plain = {"lexical_stemmer": "none", "lexical_stopwords": "none"}
+    run_ingest([corpus], index_dir, settings_for, embedder, index=plain)
+    index = open_index(index_dir, settings_for, index=plain)
+    assert index.manifest.lexical == LexicalTokenizer(stemmer="none", stopwords="none")
+    assert index.lexical.tokenize(["Quantizes the weights"]) == [["quantizes", "the", "weights"]]
+    rows, _ = index.lexical.search("quantizes", 3)
+    assert [index.store.chunk_at(int(r))[0].paper_id for r in rows] == ["s2"]
+    assert len(index.lexical.search("quantize", 3)[0]) == 0  # unstemmed: another word
+    # the default settings are refused with the setting that opens it; the other fix named works too
+    with pytest.raises(CitewiseError) as info:
+        open_index(index_dir, settings_for)
+    assert_one_line_error(info.value, REBUILD_HINT, "CITEWISE_INDEX__LEXICAL_STEMMER=none")
+    run_ingest([corpus], index_dir, settings_for, embedder, rebuild=True)
+    index = open_index(index_dir, settings_for)
+    assert index.manifest.lexical == ENGLISH
+    rows, _ = index.lexical.search("quantize", 3)
+    assert [index.store.chunk_at(int(r))[0].paper_id for r in rows] == ["s2"]
+
+
+def test_an_unknown_stemmer_is_refused_before_any_work(tmp_path: Path, bundled_index_dir: Path, settings_for, embedder) -> None:
+    bad = {"lexical_stemmer": "englsh"}
+    with pytest.raises(CitewiseError) as info:
+        open_index(bundled_index_dir, settings_for, index=bad)
+    assert_one_line_error(info.value, "index.lexical_stemmer 'englsh'", "english", "none")
+    with pytest.raises(CitewiseError) as again:
+        run_ingest([write_jsonl(tmp_path / "s.jsonl", SMALL)], tmp_path / "index", settings_for, embedder, index=bad)
+    assert str(again.value) == str(info.value)
+    assert not (tmp_path / "index").exists()
+
+
+def test_a_manifest_from_before_the_rename_still_opens(bundled_index_copy: Path, tmp_path: Path, settings_for, embedder) -> None:
+    """Manifests on users' disks name the encoder "embedding_model" and record no tokenizer (it was English)."""
+    path = current_version_dir(bundled_index_copy) / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["embedding_model"] = data.pop("encoder_id")
+    del data["lexical"]
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+    index = open_index(bundled_index_copy, settings_for)
+    assert index.manifest.encoder_id == "sentence-transformers/all-MiniLM-L6-v2@onnx-int8+r2"
+    assert index.manifest.lexical == ENGLISH
+    rows, _ = index.lexical.search("DistServe prefill decoding interference", 5)
+    assert index.store.paper_at(int(index.chunk_paper_row[rows[0]])).title.startswith("DistServe")
+    with pytest.raises(CitewiseError) as info:
+        open_index(bundled_index_copy, settings_for, index={"lexical_stemmer": "none"})
+    assert_one_line_error(info.value, REBUILD_HINT, "CITEWISE_INDEX__LEXICAL_STEMMER=english")
+    # the next version is written with the new names
+    report = run_ingest([write_jsonl(tmp_path / "small.jsonl", SMALL)], bundled_index_copy, settings_for, embedder)
+    assert report.version == "v000002"
+    data = _manifest_data(bundled_index_copy)
+    assert "embedding_model" not in data and data["encoder_id"] == index.manifest.encoder_id
+    assert data["lexical"] == {"stemmer": "english", "stopwords": "en"}
 
 
 def _flip_bytes(path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from citewise.index.reader import PaperIndex
 from citewise.ingest.chunking import SPECIAL_TOKENS, chunk_paper
-from citewise.ingest.models import Chunk, Paper
+from citewise.records import Chunk, Paper
 from citewise.settings import ChunkingSettings
 
 MODEL_WINDOW = 256  # all-MiniLM-L6-v2's max_seq_length, [CLS] and [SEP] included

@@ -43,7 +43,7 @@ def test_int8_vectors_are_close_to_torch_and_the_same_in_any_batch(embedder: Emb
 
 def test_a_torch_index_answers_and_is_not_mixed_with_int8(torch_index_dir: Path, settings_for) -> None:
     index = PaperIndex.open(settings_for(torch_index_dir, **TORCH))
-    assert index.manifest.embedding_model == "sentence-transformers/all-MiniLM-L6-v2" and index.manifest.papers == 48
+    assert index.manifest.encoder_id == "sentence-transformers/all-MiniLM-L6-v2" and index.manifest.papers == 48
     answer = Assistant(settings=settings_for(torch_index_dir, **TORCH)).ask("How does DistServe work?")
     assert answer.citations and all(c.title.startswith("DistServe") for c in answer.citations)
     with pytest.raises(CitewiseError, match="CITEWISE_EMBEDDING__BACKEND=torch") as info:

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from citewise.ingest.listing import looks_like_listing, parse_listing
-from citewise.ingest.models import Paper
+from citewise.records import Paper
 from citewise.ingest.sources import bundled_listing, read_papers
 from citewise.settings import ParsingSettings
 

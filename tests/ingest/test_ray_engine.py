@@ -18,7 +18,7 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'cite
 
 from typer.testing import CliRunner  # noqa: E402
 
-from citewise.app.cli import app  # noqa: E402
+from citewise.cli import cli as app  # noqa: E402
 from citewise.errors import CitewiseError  # noqa: E402
 from citewise.index.dense import search_dense  # noqa: E402
 from citewise.index.reader import PaperIndex  # noqa: E402

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from citewise.ingest.models import ReadResult
+from citewise.records import ReadResult
 from citewise.ingest.sentences import split_sentences
 from citewise.ingest.sources import read_papers
 from citewise.settings import ParsingSettings

@@ -1,4 +1,4 @@
-"""Typed records that flow from ingestion into the index."""
+"""Typed records every package shares: papers and chunks flow from ingestion through the index to answers."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from citewise.app.answerability import Decision
 from citewise.errors import CitewiseError
 
 Backend = Literal["extractive", "local", "openai"]
@@ -20,14 +21,16 @@ def check_backend(name: str | None) -> Backend | None:
 
 
 class Citation(BaseModel):
-    """One marker [n]: the paper and the exact sentence of its abstract that backs the statement."""
+    """One marker [n]: the paper and the exact sentence of its abstract that backs the statement (or, for questions
+    about the listing itself, the paper's listing entry: date, byline, upvotes)."""
 
     marker: int
+    kind: Literal["sentence", "listing"] = "sentence"
     paper_id: str
     title: str
     date: date | None
     quote: str = Field(description="The cited abstract sentence, verbatim.")
-    sentence_index: int = Field(description="Position of the quote in the paper's sentence list.")
+    sentence_index: int = Field(description="Position of the quote in the paper's sentence list (-1: a listing entry).")
     score: float = Field(
         description="0-1. Generated answers: the verifier's support similarity of the statement to the quote. "
         "Extractive answers (verbatim quotes, support certain): the quote's relevance to the question."
@@ -44,11 +47,35 @@ class Statement(BaseModel):
     reason: str = ""
 
 
+class ListingRow(BaseModel):
+    """One paper of a list answered from the listing ("papers by NVIDIA", "the most upvoted paper")."""
+
+    marker: int
+    paper_id: str
+    title: str
+    date: date | None
+    upvotes: int
+    author_count: int | None
+    organization: str | None
+
+
 class PaperRef(BaseModel):
     paper_id: str
     title: str
     date: date | None
     score: float
+
+
+class Provenance(BaseModel):
+    """What produced an answer, so it can be reproduced: the same settings hash, index version, encoder and
+    backend (and model) give the same answer."""
+
+    citewise_version: str
+    settings_hash: str = Field(description="Hash of the settings that change answers (chunking … llm).")
+    index_version: str
+    encoder_id: str
+    backend: Backend
+    model: str | None = Field(None, description="Generative backends: the model file or endpoint model name.")
 
 
 class Answer(BaseModel):
@@ -59,16 +86,23 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     nearest_papers: list[PaperRef] = Field(default_factory=list, description="Closest papers, shown on refusal.")
     statements: list[Statement] = Field(default_factory=list, description="Verifier verdicts (generative backends).")
+    rows: list[ListingRow] = Field(default_factory=list, description="A list answered from the listing, one row per paper.")
     notes: list[str] = Field(default_factory=list, description="What the user should know, e.g. dropped sentences.")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="retrieve, generate, total.")
+    decision: Decision | None = Field(None, description="Why the question was answered or refused, with the signals.")
+    provenance: Provenance | None = None
 
     def public_payload(self) -> dict:
         """The JSON that `citewise ask --json` prints and the web API's /ask returns."""
-        payload = self.model_dump(mode="json", include={"question", "answer", "refused", "backend", "timings_ms", "notes"})
+        payload = self.model_dump(
+            mode="json", include={"question", "answer", "refused", "backend", "timings_ms", "notes", "decision", "provenance"}
+        )
         payload["citations"] = [
-            c.model_dump(mode="json", include={"marker", "paper_id", "title", "date", "quote", "score"}) for c in self.citations
+            c.model_dump(mode="json", include={"marker", "kind", "paper_id", "title", "date", "quote", "score"}) for c in self.citations
         ]
+        payload["rows"] = [r.model_dump(mode="json") for r in self.rows]
         payload["nearest_papers"] = [p.model_dump(mode="json") for p in self.nearest_papers]
+        payload["statements"] = [s.model_dump(mode="json") for s in self.statements]
         return payload
 
     def to_markdown(self) -> str:

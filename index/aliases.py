@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from citewise.ingest.models import Paper
+from citewise.records import Paper
 
 # Words that look like names but name a field, not a paper.
 _GENERIC = {

@@ -1,0 +1,154 @@
+"""Questions about the listing itself — most or least upvoted, latest or earliest, how many, by organisation or
+author count, in a date range, or one paper's date, upvotes and byline — read from the papers' listing entries,
+not from their abstracts, and answered with each paper cited to its entry."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from citewise.records import Paper
+
+SortKey = Literal["upvotes", "published", "authors"]
+Field_ = Literal["published", "upvotes", "authors", "organization"]
+
+_ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3}
+_UPVOTES = r"(?:up-?votes?|upvoted|votes?|likes?|popular)"
+_SORTS: list[tuple[SortKey, bool, re.Pattern[str]]] = [
+    ("upvotes", True, re.compile(rf"\b(most|highest|top|max\w*)\b[\w\s-]{{0,12}}{_UPVOTES}|\bmost[- ]popular\b|\b{_UPVOTES}\b[\w\s]{{0,8}}\b(most|highest)\b", re.I)),
+    ("upvotes", False, re.compile(rf"\b(least|fewest|lowest|min\w*)\b[\w\s-]{{0,12}}{_UPVOTES}|\bleast[- ]popular\b", re.I)),
+    ("published", True, re.compile(r"\b(latest|newest|most recent(?:ly)?|youngest|last (?:one )?(?:posted|published))\b", re.I)),
+    ("published", False, re.compile(r"\b(earliest|oldest|first (?:one )?(?:posted|published)|least recent)\b", re.I)),
+    ("authors", True, re.compile(r"\b(most|largest|biggest|longest)\b[\w\s]{0,8}\bauthors?\b|\blongest author|\bauthor list\b", re.I)),
+    ("authors", False, re.compile(r"\b(fewest|least|smallest|shortest)\b[\w\s]{0,8}\bauthors?\b", re.I)),
+]
+_COUNT = re.compile(r"\bhow many\b(?!\s+(?:more|times|fewer|less|authors does|upvotes does|upvotes did|votes does))|\bnumber of papers\b|\bcount\b", re.I)
+_COMPARATOR = r"(exactly|more than|over|above|at least|fewer than|less than|under|below|at most|no more than)?\s*(\d+)\s*(?:or (more|fewer|less))?"
+_FIELD_WORDS: dict[Field_, re.Pattern[str]] = {
+    "published": re.compile(r"\b(when (?:was|were|did)|what date|which date|posted|publication date|date)\b", re.I),
+    "upvotes": re.compile(rf"\b{_UPVOTES}\b", re.I),
+    "authors": re.compile(r"\b(how many authors|author count|number of authors|authors?)\b", re.I),
+    "organization": re.compile(r"\b(who(?:'s| is| are)? behind|which (?:organi[sz]ation|company|lab|group)|organi[sz]ation|affiliat\w*|credited to|company|lab)\b", re.I),
+}
+# Words that state what is asked of the listing, not the topic of the papers.
+METADATA_WORDS = re.compile(
+    rf"\b(most|least|fewest|highest|lowest|top|second|third|{_UPVOTES}|latest|newest|recent(?:ly)?|earliest|oldest|"
+    r"first|last|posted|published|publication|date|when|authors?|author list|longest|largest|biggest|smallest|"
+    r"shortest|how many|number|count|exactly|more than|fewer than|less than|at least|organi[sz]ation|company|lab|"
+    r"credited|affiliated|behind|collection|list|listing|whole|index(?:ed)?|overall|in the list|ones?)\b", re.I
+)
+
+
+class NumberTest(BaseModel):
+    """``value`` compared with ``op``: "more than 10 authors" is (>, 10)."""
+
+    op: Literal["==", ">", ">=", "<", "<="]
+    value: int
+
+    def holds(self, number: int | None) -> bool:
+        if number is None:
+            return False
+        return {"==": number == self.value, ">": number > self.value, ">=": number >= self.value,
+                "<": number < self.value, "<=": number <= self.value}[self.op]
+
+
+class CatalogQuery(BaseModel):
+    """What a question asks of the listing."""
+
+    sort_by: SortKey | None = None
+    descending: bool = True
+    rank: int = Field(1, description="Which place of the sorted order is asked for: 'second most upvoted' is 2.")
+    count: bool = Field(False, description="'How many papers…': the number is the answer.")
+    organization: str | None = None
+    authors: NumberTest | None = None
+    upvotes: NumberTest | None = None
+    fields: list[Field_] = Field(default_factory=list, description="Listing fields asked of named papers.")
+    by_date_only: bool = Field(False, description="'What got posted in October 2025?': the date range alone selects.")
+
+    def selects(self) -> bool:
+        """Whether the query picks papers by their listing (rather than only asking fields of named ones)."""
+        return bool(self.sort_by or self.count or self.organization or self.authors or self.upvotes or self.by_date_only)
+
+
+def _number_test(text: str, noun: str) -> NumberTest | None:
+    match = re.search(rf"{_COMPARATOR}\s+{noun}", text, re.I)
+    if not match:
+        return None
+    word, value, tail = (match[1] or "").lower(), int(match[2]), (match[3] or "").lower()
+    if tail == "more" or word == "at least":
+        return NumberTest(op=">=", value=value)
+    if tail in ("fewer", "less") or word in ("at most", "no more than"):
+        return NumberTest(op="<=", value=value)
+    if word in ("more than", "over", "above"):
+        return NumberTest(op=">", value=value)
+    if word in ("fewer than", "less than", "under", "below"):
+        return NumberTest(op="<", value=value)
+    return NumberTest(op="==", value=value)
+
+
+def parse_catalog(text: str, organizations: Iterable[str], names_paper: bool) -> CatalogQuery | None:
+    """The listing part of a question, or None when it asks nothing of the listing."""
+    query = CatalogQuery()
+    for key, descending, pattern in _SORTS:
+        if pattern.search(text):
+            query.sort_by, query.descending = key, descending
+            break
+    if query.sort_by and (m := re.search(rf"\b({'|'.join(_ORDINALS)})\b[\s-]+(?:most|least|latest|newest|earliest|oldest|highest)", text, re.I)):
+        query.rank = _ORDINALS[m[1].lower()]
+    query.authors = _number_test(text, r"authors?")
+    query.upvotes = _number_test(text, r"(?:up-?votes?|votes?)")
+    lowered = text.casefold()
+    for organization in sorted(organizations, key=len, reverse=True):
+        if re.search(rf"\b{re.escape(organization.casefold())}\b", lowered):
+            query.organization = organization
+            break
+    query.count = bool(_COUNT.search(text)) and not names_paper and bool(re.search(r"\b(papers?|works|articles|ones|of them)\b", text, re.I))
+    if names_paper and not query.selects():
+        query.fields = [f for f, pattern in _FIELD_WORDS.items() if pattern.search(text)]
+        return query if query.fields else None
+    return query if query.selects() else None
+
+
+def listing_line(paper: Paper) -> str:
+    """A paper's listing entry as the citation quotes it."""
+    parts = [paper.published.strftime("%b %d, %Y") if paper.published else "undated"]
+    if paper.organization:
+        parts.append(paper.organization)
+    elif paper.author_count:
+        parts.append(f"{paper.author_count} authors")
+    parts.append(f"{paper.upvotes or 0} upvotes")
+    return " · ".join(parts)
+
+
+def sort_value(paper: Paper, key: SortKey) -> int:
+    if key == "upvotes":
+        return paper.upvotes or 0
+    if key == "authors":
+        return paper.author_count or 0
+    return paper.published.toordinal() if paper.published else 0
+
+
+def select_papers(papers: Iterable[Paper], query: CatalogQuery, since: date | None, until: date | None) -> list[Paper]:
+    """Papers passing the query's listing tests and the date range, in the asked order (else newest first)."""
+    chosen = []
+    for paper in papers:
+        if since and (not paper.published or paper.published < since):
+            continue
+        if until and (not paper.published or paper.published > until):
+            continue
+        if query.organization and (paper.organization or "").casefold() != query.organization.casefold():
+            continue
+        if query.authors and not query.authors.holds(paper.author_count):
+            continue
+        if query.upvotes and not query.upvotes.holds(paper.upvotes or 0):
+            continue
+        if query.sort_by == "published" and not paper.published:
+            continue
+        chosen.append(paper)
+    key: SortKey = query.sort_by or "published"
+    sign = -1 if (query.descending if query.sort_by else True) else 1
+    return sorted(chosen, key=lambda p: (sign * sort_value(p, key), p.title))

@@ -1,0 +1,119 @@
+"""What a question asks for — a license, a GPU model, a device count, a parameter count, a price, bit widths, a
+score on a named benchmark — and whether a paper's text states it.
+
+A paper can be on topic and still silent on the one thing asked ("What license is FlashInfer released under?"):
+then quoting its nearest sentences would read as an answer. The focus names what the evidence must contain."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from citewise.records import Paper
+
+_HARDWARE = (
+    r"\b(?:[AHLTV]\d{1,3}[A-Z]?|H800|H20|GH200|B200|RTX[\s-]?\d{3,4}\w*|GTX[\s-]?\d{3,4}|Jetson[\s-]?\w*|Orin|Xavier|"
+    r"TPU[\s-]?v?\d*\w*|Ascend[\s-]?\d*\w*|MI\d{3}\w*|Raspberry[\s-]?Pi[\s-]?\d*|Snapdragon[\s-]?\d*|Pixel[\s-]?\d+|"
+    r"iPhone[\s-]?\d*|Apple[\s-]M\d\w*|Xeon|EPYC|Gaudi[\s-]?\d*|Graviton\d*|\d+\s*[x×]\s*[AHLTV]\d{1,3})\b"
+)
+_DEVICES = r"(?:gpus?|npus?|tpus?|devices|nodes|machines|servers|workers|chips|accelerators|cards|phones)"
+_MODEL_FAMILIES = (
+    r"\b(?:Llama|LLaMA|Mistral|Mixtral|GPT-?\w*|Qwen\w*|OPT|Falcon|Vicuna|Gemma|Phi-?\d\w*|BERT|T5|BLOOM|DeepSeek\w*|Yi|"
+    r"ChatGLM|Pythia|Claude|Gemini|ResNet\w*|ViT\w*|Whisper|CodeLlama|StarCoder\w*)[\w.-]*"
+)
+
+
+class Focus(BaseModel):
+    """The thing asked for, and how to tell that a text states it."""
+
+    label: str = Field(description="As the refusal names it: 'a license', 'the GPU model'.")
+    pattern: str = Field(description="Regular expression that finds it in a paper's text.")
+
+    def stated_in(self, text: str) -> bool:
+        return bool(re.search(self.pattern, text, re.I))
+
+
+# (question pattern, focus) — first match wins; order from the most specific.
+_FOCI: list[tuple[re.Pattern[str], Focus]] = [
+    (re.compile(r"\blicen[cs]e[sd]?\b", re.I), Focus(label="a license", pattern=r"\blicen[cs]\w*|\b(MIT|Apache|GPL|BSD)\b")),
+    (
+        re.compile(r"\b(cost|costs|price|pricing|dollars?|cheaper|usd|\$)\b", re.I),
+        Focus(label="a cost in money", pattern=r"\$\s?\d|\b\d[\d.,]*\s*(dollars?|usd|cents?)\b|\bper (million|thousand) tokens\b"),
+    ),
+    (
+        re.compile(rf"\bhow many {_DEVICES}\b|\bnumber of {_DEVICES}\b|\b{_DEVICES}[\w\s,()-]{{0,20}}\bcount\b", re.I),
+        Focus(label="a device count", pattern=rf"\b\d[\d,]*\s*(?:[\w-]+\s){{0,2}}{_DEVICES}\b|\b\d+\s*[x×]\s*[A-Z]\w*\d"),
+    ),
+    (
+        re.compile(
+            rf"\b(which|what)\b[\w\s-]{{0,30}}\b(gpu|gpus|hardware|device|accelerator|chip|cpu|tpu|npu|board|phone)s?\b"
+            r"[\w\s-]{0,20}\b(model|type|kind|exactly|specific(ally)?|used|use|run|running|ran|benchmarked|evaluated|tested|measured|on)\b"
+            r"|\b(gpu|hardware|device) (model|type)\b|\bwhat hardware\b|\bwhich (consumer |specific |exact )?(gpu|device|hardware)\b",
+            re.I,
+        ),
+        Focus(label="the hardware model", pattern=_HARDWARE),
+    ),
+    (
+        re.compile(r"\b(parameter count|how many parameters|number of parameters|params|model size|how (big|large) (is|are) the models?)\b", re.I),
+        Focus(label="a parameter count", pattern=r"\b\d+(\.\d+)?\s*(M|B|K|million|billion)\b(?!\s*(tokens|requests|images))|\b\d[\d.,]*\s*(million|billion)?\s*parameters\b"),
+    ),
+    (
+        re.compile(r"\bbit[- ]?widths?\b|\b(how many|which|what) bits\b|\bW\d+A\d+\b|\bprecision (format|level)s?\b", re.I),
+        Focus(label="the bit widths", pattern=r"\bW\d+A\d+\b|\b(INT|FP|int|fp)\d+\b|\b\d+[- ]bits?\b|\bbit-?widths? of \d"),
+    ),
+    (
+        re.compile(r"\b(which|what) (models|llms|language models|base models|backbones)\b(?! (does|do|did) it (speed|accelerat))|\bmodels? exactly\b|\bwhich ones exactly\b", re.I),
+        Focus(label="the model names", pattern=_MODEL_FAMILIES),
+    ),
+    (
+        re.compile(r"\b(throughput)\b[\w\s]{0,12}\b(numbers?|figures?|gains?|improvements?|increase)\b|\bhow much (higher|more) throughput\b", re.I),
+        Focus(label="a throughput figure", pattern=r"throughput[^.]{0,80}\d|\d[^.]{0,60}throughput"),
+    ),
+]
+
+
+def question_focus(text: str) -> Focus | None:
+    for pattern, focus in _FOCI:
+        if pattern.search(text):
+            return focus
+    return None
+
+
+# Names in a question that a paper must contain to answer it: CamelCase (LongBench, DistriFusion), ALL-CAPS words
+# with 3+ letters (MMLU, BLEU), and letter-digit names (WMT14, Qwen3-0.6B). Common field words are not names.
+_NAME = re.compile(r"\b(?=[\w.-]*[A-Za-z])[A-Za-z][\w.-]*[A-Za-z0-9]\b")
+_NOT_NAMES = {
+    "llm", "llms", "gpu", "gpus", "cpu", "cpus", "npu", "npus", "tpu", "tpus", "dnn", "dnns", "ai", "kv", "nas", "asr",
+    "rag", "moe", "vla", "vlm", "vlms", "mllm", "mllms", "slm", "slms", "snn", "snns", "nlp", "api", "apis", "sota",
+    "ptq", "qat", "fp8", "fp16", "int8", "int4", "e2e", "p50", "p90", "p95", "p99", "ttft", "tpot", "slo", "slos",
+    "rtc", "cnn", "cnns", "dit", "gqa", "fim", "wer", "tlb", "tlbs", "sm", "sms", "ml", "os", "io", "url", "github",
+    "rpc", "mb", "gb", "ms", "hz", "x", "vs", "ok", "q", "a", "i", "it", "llm-based", "http", "pdf",
+}
+
+
+def question_names(text: str, known_aliases: set[str]) -> list[str]:
+    """Names the question uses that are not the name of an indexed paper (those are handled as named papers)."""
+    names = []
+    for word in _NAME.findall(text):
+        word = re.sub(r"-(style|like|based|type|ish)$", "", word, flags=re.I)
+        letters = word.replace("-", "").replace(".", "")
+        if word.lower() in _NOT_NAMES or len(letters) < 3:
+            continue
+        camel = any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
+        caps = letters.isupper() and letters.isalpha() and len(letters) >= 3
+        digits = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+        if (camel or caps or digits) and re.sub(r"[^a-z0-9]+", "", word.lower()) not in known_aliases:
+            names.append(word)
+    return names
+
+
+def paper_text(paper: Paper) -> str:
+    """What a paper states: title, abstract, byline and code links."""
+    return " ".join([paper.title, paper.abstract, paper.organization or "", " ".join(paper.code_urls)])
+
+
+def mentions(paper: Paper, name: str) -> bool:
+    """The paper's text contains ``name``, ignoring case, spaces and hyphens ("Ring-Attention" ~ "Ring Attention")."""
+    squash = lambda s: re.sub(r"[\s_-]+", "", s.casefold())  # noqa: E731
+    return squash(name) in squash(paper_text(paper))

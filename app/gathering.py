@@ -1,0 +1,158 @@
+"""Stage 2, gathering evidence: retrieve chunks, rank their sentences against the question, and measure the
+signals the answer-or-refuse decision reads, so that decision is a pure function of what was gathered."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from pydantic import BaseModel, Field
+
+from citewise.app.catalog import select_papers
+from citewise.app.evidence import Evidence
+from citewise.app.focus import mentions, paper_text
+from citewise.app.retrieval import Hit
+from citewise.app.understanding import Kind, Part, Question, topic_words
+from citewise.records import Paper
+
+Tokenize = Callable[[list[str]], list[list[str]]]
+_MENTION = re.compile(r"\b(mention\w*|cite\w*|name\w*|refer\w*|integrat\w*|compatible|built on|compare\w* (with|against|to))\b", re.I)
+
+# Stems of words that frame a question rather than name its topic.
+_FRAMING = {
+    "paper", "work", "studi", "propos", "discuss", "describ", "present", "introduc", "research",
+    "articl", "publish", "find", "list", "show", "report", "method", "approach", "use", "about", "relat",
+    "which", "what", "who", "how", "why", "when", "where", "doe", "do", "up", "ani", "some", "paper'",
+}
+
+
+class PartSignals(BaseModel):
+    """What the evidence says about one part of the question."""
+
+    text: str
+    kind: Kind
+    paper_ids: list[str] = Field(description="The papers this part is answered from, best first (a listing: in its order).")
+    from_listing: bool = Field(False, description="Answered from the papers' listing entries (dates, upvotes, bylines).")
+    from_mentions: bool = Field(False, description="The papers are those whose text mentions the part's names.")
+    focus: str | None = Field(None, description="What the part asks for, when the evidence must state it.")
+    focus_stated: bool | None = Field(None, description="Whether one of its papers states the focus (None: no focus).")
+    missing_names: list[str] = Field(default_factory=list, description="Names the part uses that none of its papers mention.")
+    names_its_papers: bool = Field(False, description="The question names the papers this part is about.")
+
+
+class Signals(BaseModel):
+    """What the evidence says about whether the papers answer the question."""
+
+    best_similarity: float | None = Field(description="Highest question-to-sentence cosine; None when nothing was retrieved.")
+    names_top_paper: bool = Field(description="One of the three best sentences comes from a paper the question names.")
+    one_paper_covers_topic: bool = Field(
+        description="One retrieved paper mentions every content word of the question (title and abstract)."
+    )
+    parts: list[PartSignals] = Field(default_factory=list)
+
+
+class Gathered(BaseModel):
+    """Everything the later stages read: the question, the retrieved chunks, the ranked sentences, the signals."""
+
+    question: Question
+    hits: list[Hit]
+    ranked: list[Evidence] = Field(description="Sentences of the hits, best first.")
+    part_ranked: list[list[Evidence]] = Field(
+        default_factory=list, description="For a compound question: the sentences ranked against each part."
+    )
+    papers: dict[str, Paper] = Field(default_factory=dict, description="Every paper the part signals name, by id.")
+    signals: Signals
+
+
+def content_terms(question: str, tokenize: Callable[[list[str]], list[list[str]]]) -> set[str]:
+    return {t for t in tokenize([question])[0] if t not in _FRAMING and not t.isdigit()}
+
+
+def covered_by_one_paper(question: str, ranked: list[Evidence], tokenize: Callable[[list[str]], list[list[str]]]) -> bool:
+    terms = content_terms(question, tokenize)
+    if not terms:
+        return False
+    papers = {e.paper.paper_id: e.paper for e in ranked}
+    for paper in papers.values():
+        words = set(tokenize([f"{paper.title} {paper.abstract}"])[0])
+        if all(any(word.startswith(term) for word in words) for term in terms):  # "speed" covers "speedup"
+            return True
+    return False
+
+
+def measure_signals(
+    question: Question,
+    ranked: list[Evidence],
+    tokenize: Tokenize,
+    parts: list[PartSignals] | None = None,
+) -> Signals:
+    return Signals(
+        best_similarity=max((e.similarity for e in ranked), default=None),
+        names_top_paper=any(e.named_in_question for e in ranked[:3]),
+        one_paper_covers_topic=covered_by_one_paper(question.search_query, ranked, tokenize),
+        parts=parts or [],
+    )
+
+
+def best_similarity_by_paper(ranked: list[Evidence]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for e in ranked:
+        best[e.paper.paper_id] = max(best.get(e.paper.paper_id, -1.0), e.similarity)
+    return best
+
+
+def covers(paper: Paper, terms: set[str], tokenize: Tokenize) -> bool:
+    words = set(tokenize([f"{paper.title} {paper.abstract}"])[0])
+    return all(any(word.startswith(term) for word in words) for term in terms)
+
+
+def on_topic_papers(
+    topic: str, ranked: list[Evidence], tokenize: Tokenize, min_similarity: float
+) -> list[Paper]:
+    """Retrieved papers a listing question's topic is about: they mention every topic word, or a sentence of theirs
+    is close to the question."""
+    terms = content_terms(topic, tokenize)
+    best = best_similarity_by_paper(ranked)
+    papers = {e.paper.paper_id: e.paper for e in ranked}
+    return [p for pid, p in papers.items() if (terms and covers(p, terms, tokenize)) or best[pid] >= min_similarity]
+
+
+def part_signals(
+    part: Part,
+    question: Question,
+    ranked: list[Evidence],
+    named: list[Paper],
+    corpus: Callable[[], list[Paper]],
+    tokenize: Tokenize,
+    topic_similarity: float,
+) -> tuple[PartSignals, list[Paper]]:
+    """Which papers answer ``part``, and whether they state what it asks for."""
+    if part.catalog is not None:
+        catalog = part.catalog
+        if catalog.fields:  # "When was DistServe posted?"
+            papers = named
+        else:
+            text = part.text.replace(catalog.organization, " ") if catalog.organization else part.text
+            topic = " ".join(topic_words(text))
+            pool = on_topic_papers(topic, ranked, tokenize, topic_similarity) if topic.strip() else corpus()
+            papers = select_papers(pool, catalog, question.filters.since, question.filters.until)
+        return PartSignals(text=part.text, kind=part.kind, paper_ids=[p.paper_id for p in papers], from_listing=True), papers
+    retrieved = list({e.paper.paper_id: e.paper for e in ranked}.values())
+    by_mention = not named and bool(part.names) and part.kind == "which_papers" and bool(_MENTION.search(part.text))
+    if named:
+        papers = named
+    elif by_mention:  # "which papers mention SGLang?"
+        papers = [p for p in corpus() if all(mentions(p, n) for n in part.names)]
+    elif part.kind == "which_papers":
+        papers = retrieved[:5]
+    else:
+        papers = retrieved[:1]
+    pool = papers if named else retrieved  # a name no retrieved paper mentions is not in the papers
+    missing = [n for n in part.names if not any(mentions(p, n) for p in pool)]
+    stated = None if part.focus is None else any(part.focus.stated_in(paper_text(p)) for p in papers)
+    signals = PartSignals(
+        text=part.text, kind=part.kind, paper_ids=[p.paper_id for p in papers],
+        focus=part.focus.label if part.focus else None, focus_stated=stated, missing_names=missing, from_mentions=by_mention,
+        names_its_papers=bool(named),
+    )
+    return signals, papers
