@@ -57,11 +57,11 @@ def decide_part(part: PartSignals, evidence_answers: bool, evidence_reason: str)
         if not part.names_its_papers:  # nothing indexed mentions it: no paper to name in the refusal
             return PartDecision(text=part.text, answerable=False, reason=reason, missing=part.missing_names[0])
         return verdict(False, reason, part.missing_names[0])
-    if not evidence_answers:
+    if not evidence_answers and not part.names_mentioned:  # a distinctive name found in the paper is proof too
         return verdict(False, evidence_reason)
     if part.focus_stated is False:
         return verdict(False, f"its papers do not state {part.focus}", part.focus)
-    return verdict(True, evidence_reason)
+    return verdict(True, evidence_reason if evidence_answers else "its leading paper mentions every name the question uses")
 
 
 def decide(signals: Signals, settings: AnswerSettings) -> Decision:

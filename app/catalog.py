@@ -26,6 +26,7 @@ _SORTS: list[tuple[SortKey, bool, re.Pattern[str]]] = [
     ("authors", True, re.compile(r"\b(most|largest|biggest|longest)\b[\w\s]{0,8}\bauthors?\b|\blongest author|\bauthor list\b", re.I)),
     ("authors", False, re.compile(r"\b(fewest|least|smallest|shortest)\b[\w\s]{0,8}\bauthors?\b", re.I)),
 ]
+_CODE = re.compile(r"\b(github|gitlab|code (links?|urls?|repo\w*)|links? (to|for) (the |their |its )?code|code (is )?(available|released|public|open))\b", re.I)
 _COUNT = re.compile(r"\bhow many\b(?!\s+(?:more|times|fewer|less|authors does|upvotes does|upvotes did|votes does))|\bnumber of papers\b|\bcount\b", re.I)
 _COMPARATOR = r"(exactly|more than|over|above|at least|fewer than|less than|under|below|at most|no more than)?\s*(\d+)\s*(?:or (more|fewer|less))?"
 _FIELD_WORDS: dict[Field_, re.Pattern[str]] = {
@@ -39,7 +40,8 @@ METADATA_WORDS = re.compile(
     rf"\b(most|least|fewest|highest|lowest|top|second|third|{_UPVOTES}|latest|newest|recent(?:ly)?|earliest|oldest|"
     r"first|last|posted|published|publication|date|when|authors?|author list|longest|largest|biggest|smallest|"
     r"shortest|how many|number|count|exactly|more than|fewer than|less than|at least|organi[sz]ation|company|lab|"
-    r"credited|affiliated|behind|collection|list|listing|whole|index(?:ed)?|overall|in the list|ones?)\b", re.I
+    r"credited|affiliated|behind|collection|list|listing|whole|index(?:ed)?|overall|in the list|ones?|github|gitlab|"
+    r"code|links?|repo\w*|give|gives|provide|provides)\b", re.I
 )
 
 
@@ -68,10 +70,13 @@ class CatalogQuery(BaseModel):
     upvotes: NumberTest | None = None
     fields: list[Field_] = Field(default_factory=list, description="Listing fields asked of named papers.")
     by_date_only: bool = Field(False, description="'What got posted in October 2025?': the date range alone selects.")
+    has_code: bool = Field(False, description="'Which papers link their code?': papers with a code link.")
 
     def selects(self) -> bool:
         """Whether the query picks papers by their listing (rather than only asking fields of named ones)."""
-        return bool(self.sort_by or self.count or self.organization or self.authors or self.upvotes or self.by_date_only)
+        return bool(
+            self.sort_by or self.count or self.organization or self.authors or self.upvotes or self.by_date_only or self.has_code
+        )
 
 
 def _number_test(text: str, noun: str) -> NumberTest | None:
@@ -99,6 +104,7 @@ def parse_catalog(text: str, organizations: Iterable[str], names_paper: bool) ->
             break
     if query.sort_by and (m := re.search(rf"\b({'|'.join(_ORDINALS)})\b[\s-]+(?:most|least|latest|newest|earliest|oldest|highest)", text, re.I)):
         query.rank = _ORDINALS[m[1].lower()]
+    query.has_code = bool(_CODE.search(text))
     query.authors = _number_test(text, r"authors?")
     query.upvotes = _number_test(text, r"(?:up-?votes?|votes?)")
     lowered = text.casefold()
@@ -145,6 +151,8 @@ def select_papers(papers: Iterable[Paper], query: CatalogQuery, since: date | No
         if query.authors and not query.authors.holds(paper.author_count):
             continue
         if query.upvotes and not query.upvotes.holds(paper.upvotes or 0):
+            continue
+        if query.has_code and not paper.code_urls:
             continue
         if query.sort_by == "published" and not paper.published:
             continue

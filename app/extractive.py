@@ -12,7 +12,7 @@ from citewise.app.catalog import listing_line
 from citewise.app.evidence import Evidence, asks_for_number
 from citewise.app.gathering import Gathered, PartSignals
 from citewise.app.understanding import Kind, Part
-from citewise.records import Paper
+from citewise.records import Paper, short_name
 from citewise.settings import AnswerSettings
 
 # A sentence opening like this leans on the one before it ("This effectively avoids padding overheads.").
@@ -22,18 +22,16 @@ _COMPARISON = re.compile(r"\b(compare|comparison|differ|difference|versus|vs\.?|
 _METHOD_CUE = re.compile(
     r"\b(we (propose|present|introduce|design|develop|build|use|leverage|employ|adopt)|(propose|introduce|present)s?|"
     r"by (using|leveraging|exploiting|employing|[a-z]+ing)|uses?|leverag\w+|employ\w*|consists? of|components?|"
-    r"mechanism|technique|key idea|works by|builds? (on|upon)|first,|second,)\b", re.I
+    r"mechanism|technique|key idea|works by|builds? (on|upon)|first,|second,|through (a|an|the)|via|novel|"
+    r"new (approach|method|technique|algorithm)|algorithm|scheduler|encoder|design)\b", re.I
 )
 _PROBLEM_CUE = re.compile(
     r"\b(however|challenge\w*|bottleneck\w*|suffer\w*|struggle\w*|limit(ed|ation)s?|remains?|hinder\w*|"
     r"existing|prior (work|research|methods)|increasingly|has become|have become|demand\w*|costly)\b", re.I
 )
+_DIGIT = re.compile(r"\d")
+_HOW = re.compile(r"\bhow\b(?! (much|many|fast|big|large|long|often)\b)", re.I)
 _LIST_QUESTION = re.compile(r"\b(which|what|list|name|compare|papers|works|approaches|methods|systems)\b.*\b(papers|works|approaches|methods|systems)\b|\bcompare\b|\bvs\.?\b|\bversus\b", re.I)
-
-
-def short_name(title: str) -> str:
-    head = title.split(":", 1)[0].strip()
-    return head if len(head) <= 60 else head[:57].rstrip() + "…"
 
 
 def method_first(ranked: list[Evidence], settings: AnswerSettings) -> list[Evidence]:
@@ -51,9 +49,9 @@ def select_evidence(
 ) -> list[Evidence]:
     """Best sentences, a few per paper; a "which papers…" question gets more papers, fewer sentences each.
     ``papers`` restricts the answer to those papers (the one a "which paper" question finds)."""
-    if papers is not None:
-        ranked = [e for e in ranked if e.paper.paper_id in papers]
-    if kind == "method":
+    if papers is not None:  # the papers that answer: treated as the ones the question names
+        ranked = [e.model_copy(update={"named_in_question": True}) for e in ranked if e.paper.paper_id in papers]
+    if kind == "method" or kind == "comparison" and _HOW.search(question):
         ranked = method_first(ranked, settings)
     if not ranked:
         return []
@@ -70,7 +68,10 @@ def select_evidence(
         best = {pid: max(i.score for i in ranked if i.paper.paper_id == pid) for pid in named_papers}
         floors = {pid: score - settings.broad_quote_margin for pid, score in best.items()}
     else:
-        floor = ranked[0].score - (settings.broad_quote_margin if broad or focused else settings.quote_margin)
+        margin = settings.broad_quote_margin if broad or focused else settings.quote_margin
+        if kind == "method" and named:
+            margin = settings.method_quote_margin
+        floor = ranked[0].score - margin
         floors = {item.paper.paper_id: floor for item in ranked}
     chosen: list[Evidence] = []
     counts: dict[str, int] = {}
@@ -81,6 +82,12 @@ def select_evidence(
             continue
         counts[item.paper.paper_id] = counts.get(item.paper.paper_id, 0) + 1
         chosen.append(item)
+    if kind == "figure" and chosen and not any(_DIGIT.search(e.sentence) for e in chosen):
+        # a figure is asked for: the best sentence of the leading paper that holds a number joins the quotes
+        lead = chosen[0].paper.paper_id
+        figure = next((e for e in ranked if e.paper.paper_id == lead and _DIGIT.search(e.sentence)), None)
+        if figure is not None:
+            chosen.insert(0, figure)
     return with_antecedents(chosen, ranked)
 
 
@@ -136,6 +143,18 @@ def compose(chosen: list[Evidence], first_marker: int = 1, lead_with_number: boo
     if len(lines) > 1:
         lines = [f"- {line}" for line in lines]
     return "\n".join(lines), citations
+
+
+def clear_leaders(evidence: list[Evidence], leading: list[str], margin: float) -> list[str]:
+    """For "which paper…": the leading paper alone when its best sentence clearly leads; else every paper close to it."""
+    best: dict[str, float] = {}
+    for e in evidence:
+        best.setdefault(e.paper.paper_id, e.score)
+    if not best:
+        return leading[:1]
+    top = max(best.values())
+    close = [pid for pid, score in best.items() if score >= top - margin]
+    return list(dict.fromkeys(leading[:1] + close))
 
 
 def listing_citation(paper: Paper, marker: int) -> Citation:
@@ -205,9 +224,11 @@ def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], fi
         detail = {"upvotes": f"{paper.upvotes or 0} upvotes", "authors": f"{paper.author_count} authors",
                   "published": paper.published.isoformat() if paper.published else "undated"}[catalog.sort_by]
         return f"{lead} **{paper.title}** ({detail}) [{first_marker}].", citations, rows
-    table = ["| | paper | date | upvotes | byline |", "|---|---|---|---|---|"]
+    code = catalog.has_code
+    table = ["| | paper | date | upvotes | byline |" + (" code |" if code else ""), "|---|---|---|---|---|" + ("---|" if code else "")]
     table += [
         f"| [{r.marker}] | {p.title} | {p.published.isoformat() if p.published else '–'} | {p.upvotes or 0} | {_byline(p)} |"
+        + (f" {' '.join(p.code_urls)} |" if code else "")
         for p, r in zip(chosen, rows)
     ]
     return lead + "\n\n" + "\n".join(table), citations, rows
@@ -244,13 +265,23 @@ def write_extractive(gathered: Gathered, decision: Decision, settings: AnswerSet
             continue
         evidence = gathered.part_ranked[i] if gathered.part_ranked else gathered.ranked
         text = question.search_query if len(question.parts) == 1 else part.text
-        restrict = signals.paper_ids if signals.from_mentions or part.kind == "which_paper" and not question.named_paper_rows else None
-        if restrict and part.kind == "which_paper":
-            restrict = restrict[:1]
+        named_count = len(question.named_paper_rows)
+        restrict = None
+        if part.kind == "which_paper" and not named_count:
+            restrict = clear_leaders(evidence, signals.paper_ids, settings.which_paper_margin)
+        elif signals.from_mentions or len(signals.paper_ids) > max(named_count, 1):
+            restrict = signals.paper_ids
+        if named_count and len(signals.paper_ids) > named_count:  # a name the question uses leads to one more paper
+            restrict = signals.paper_ids
         earlier = {e.paper.paper_id for e in chosen}
         if earlier and len(question.parts) > 1 and not restrict:  # later parts speak of the papers the first found
             restrict = list(earlier)
-        for item in select_evidence(text, evidence, settings, part.kind, restrict):
+        picked = select_evidence(text, evidence, settings, part.kind, restrict)
+        if part.focus is not None:  # the sentence that states what is asked leads
+            stating = next((e for e in evidence if e.paper.paper_id in signals.paper_ids[:1] and part.focus.stated_in(e.sentence)), None)
+            if stating is not None and all(e.sentence_index != stating.sentence_index or e.paper.paper_id != stating.paper.paper_id for e in picked):
+                picked.insert(0, stating)
+        for item in picked:
             if not any(c.paper.paper_id == item.paper.paper_id and c.sentence_index == item.sentence_index for c in chosen):
                 chosen.append(item)
         kinds.append(part.kind)

@@ -29,16 +29,21 @@ class Focus(BaseModel):
 
     label: str = Field(description="As the refusal names it: 'a license', 'the GPU model'.")
     pattern: str = Field(description="Regular expression that finds it in a paper's text.")
+    ignore_case: bool = True
 
     def stated_in(self, text: str) -> bool:
-        return bool(re.search(self.pattern, text, re.I))
+        return bool(re.search(self.pattern, text, re.I if self.ignore_case else 0))
 
 
 # (question pattern, focus) — first match wins; order from the most specific.
 _FOCI: list[tuple[re.Pattern[str], Focus]] = [
     (re.compile(r"\blicen[cs]e[sd]?\b", re.I), Focus(label="a license", pattern=r"\blicen[cs]\w*|\b(MIT|Apache|GPL|BSD)\b")),
     (
-        re.compile(r"\b(cost|costs|price|pricing|dollars?|cheaper|usd|\$)\b", re.I),
+        re.compile(r"\b(word error rates?|WER|character error rates?|CER)\b", re.I),
+        Focus(label="an error rate", pattern=r"\b(WER|CER|word error rate|character error rate)\b[^.]{0,60}\d|\d[^.]{0,40}\b(WER|word error rate)\b"),
+    ),
+    (
+        re.compile(r"\b(price|pricing|dollars?|usd|cents?|monetary|cost in money|how much (does|would|did) it cost)\b|\$", re.I),
         Focus(label="a cost in money", pattern=r"\$\s?\d|\b\d[\d.,]*\s*(dollars?|usd|cents?)\b|\bper (million|thousand) tokens\b"),
     ),
     (
@@ -52,7 +57,7 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
             r"|\b(gpu|hardware|device) (model|type)\b|\bwhat hardware\b|\bwhich (consumer |specific |exact )?(gpu|device|hardware)\b",
             re.I,
         ),
-        Focus(label="the hardware model", pattern=_HARDWARE),
+        Focus(label="the hardware model", pattern=_HARDWARE, ignore_case=False),
     ),
     (
         re.compile(r"\b(parameter count|how many parameters|number of parameters|params|model size|how (big|large) (is|are) the models?)\b", re.I),
@@ -64,7 +69,7 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
     ),
     (
         re.compile(r"\b(which|what) (models|llms|language models|base models|backbones)\b(?! (does|do|did) it (speed|accelerat))|\bmodels? exactly\b|\bwhich ones exactly\b", re.I),
-        Focus(label="the model names", pattern=_MODEL_FAMILIES),
+        Focus(label="the model names", pattern=_MODEL_FAMILIES, ignore_case=False),
     ),
     (
         re.compile(r"\b(throughput)\b[\w\s]{0,12}\b(numbers?|figures?|gains?|improvements?|increase)\b|\bhow much (higher|more) throughput\b", re.I),
@@ -96,7 +101,10 @@ def question_names(text: str, known_aliases: set[str]) -> list[str]:
     """Names the question uses that are not the name of an indexed paper (those are handled as named papers)."""
     names = []
     for word in _NAME.findall(text):
-        word = re.sub(r"-(style|like|based|type|ish)$", "", word, flags=re.I)
+        pieces = [p for p in re.split(r"-", word) if p]
+        if len(pieces) > 1 and all(p.lower() in _NOT_NAMES or p.islower() for p in pieces):
+            continue  # "ASR-to-LLM", "speech-to-text": field words joined, not a name
+        word = re.sub(r"-(style|like|based|type|ish)$", "", re.sub(r"^(non|pre|post|multi|sub)-", "", word, flags=re.I), flags=re.I)
         letters = word.replace("-", "").replace(".", "")
         if word.lower() in _NOT_NAMES or len(letters) < 3:
             continue
@@ -113,7 +121,16 @@ def paper_text(paper: Paper) -> str:
     return " ".join([paper.title, paper.abstract, paper.organization or "", " ".join(paper.code_urls)])
 
 
+def name_pattern(name: str) -> re.Pattern[str]:
+    """``name`` as a whole word, ignoring case and hyphens or spaces inside it ("Ring-Attention" ~ "Ring Attention")."""
+    pieces = [re.escape(p) for p in re.split(r"[\s_-]+", name) if p]
+    return re.compile(r"(?<![A-Za-z0-9])" + r"[\s_-]?".join(pieces) + r"(?![A-Za-z0-9])", re.I)
+
+
 def mentions(paper: Paper, name: str) -> bool:
-    """The paper's text contains ``name``, ignoring case, spaces and hyphens ("Ring-Attention" ~ "Ring Attention")."""
-    squash = lambda s: re.sub(r"[\s_-]+", "", s.casefold())  # noqa: E731
-    return squash(name) in squash(paper_text(paper))
+    """Whole-name match; a versioned model name may be written in parts ("Qwen3-0.6B" in "Qwen3-1.7B/0.6B")."""
+    text = paper_text(paper)
+    if name_pattern(name).search(text):
+        return True
+    pieces = [p for p in re.split(r"[\s_-]+", name) if p]
+    return len(pieces) > 1 and any(c.isdigit() for c in name) and all(name_pattern(p).search(text) for p in pieces)

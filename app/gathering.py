@@ -16,6 +16,7 @@ from citewise.app.understanding import Kind, Part, Question, topic_words
 from citewise.records import Paper
 
 Tokenize = Callable[[list[str]], list[list[str]]]
+_LINKED_THINGS = {"benchmark", "benchmarks", "data", "dataset", "datasets", "model", "models", "weights", "implementation"}
 _MENTION = re.compile(r"\b(mention\w*|cite\w*|name\w*|refer\w*|integrat\w*|compatible|built on|compare\w* (with|against|to))\b", re.I)
 
 # Stems of words that frame a question rather than name its topic.
@@ -38,6 +39,7 @@ class PartSignals(BaseModel):
     focus_stated: bool | None = Field(None, description="Whether one of its papers states the focus (None: no focus).")
     missing_names: list[str] = Field(default_factory=list, description="Names the part uses that none of its papers mention.")
     names_its_papers: bool = Field(False, description="The question names the papers this part is about.")
+    names_mentioned: bool = Field(False, description="The part uses names, and its leading paper mentions every one.")
 
 
 class Signals(BaseModel):
@@ -133,20 +135,25 @@ def part_signals(
             papers = named
         else:
             text = part.text.replace(catalog.organization, " ") if catalog.organization else part.text
-            topic = " ".join(topic_words(text))
+            words = topic_words(text)
+            if catalog.has_code:  # "a GitHub link for their code or benchmark": what is linked, not a topic
+                words = [w for w in words if w.lower() not in _LINKED_THINGS]
+            topic = " ".join(words)
             pool = on_topic_papers(topic, ranked, tokenize, topic_similarity) if topic.strip() else corpus()
             papers = select_papers(pool, catalog, question.filters.since, question.filters.until)
         return PartSignals(text=part.text, kind=part.kind, paper_ids=[p.paper_id for p in papers], from_listing=True), papers
     retrieved = list({e.paper.paper_id: e.paper for e in ranked}.values())
     by_mention = not named and bool(part.names) and part.kind == "which_papers" and bool(_MENTION.search(part.text))
     if named:
-        papers = named
+        # a name the named papers do not use may be another retrieved paper's ("TokenSelect and S2-Attention")
+        others = [p for p in retrieved if p not in named and any(mentions(p, n) and not any(mentions(q, n) for q in named) for n in part.names)]
+        papers = named + (others[:2] if part.kind == "comparison" else [])
     elif by_mention:  # "which papers mention SGLang?"
         papers = [p for p in corpus() if all(mentions(p, n) for n in part.names)]
-    elif part.kind == "which_papers":
-        papers = retrieved[:5]
     else:
-        papers = retrieved[:1]
+        naming = [p for p in retrieved if part.names and all(mentions(p, n) for n in part.names)]
+        leading = naming + [p for p in retrieved if p not in naming]  # a paper that uses the question's names first
+        papers = leading[:5] if part.kind == "which_papers" else leading[:1]
     pool = papers if named else retrieved  # a name no retrieved paper mentions is not in the papers
     missing = [n for n in part.names if not any(mentions(p, n) for p in pool)]
     stated = None if part.focus is None else any(part.focus.stated_in(paper_text(p)) for p in papers)
@@ -154,5 +161,6 @@ def part_signals(
         text=part.text, kind=part.kind, paper_ids=[p.paper_id for p in papers],
         focus=part.focus.label if part.focus else None, focus_stated=stated, missing_names=missing, from_mentions=by_mention,
         names_its_papers=bool(named),
+        names_mentioned=bool(part.names) and bool(papers) and all(mentions(papers[0], n) for n in part.names),
     )
     return signals, papers

@@ -14,6 +14,7 @@ from citewise.app.catalog import CatalogQuery, parse_catalog
 from citewise.app.focus import Focus, question_focus, question_names
 from citewise.errors import CitewiseError
 from citewise.index.store import Store
+from citewise.records import short_name
 
 MAX_QUESTION_CHARS = 2000
 # control and invisible characters, and unpaired surrogates (a JSON "\ud83d" escape) the tokenizer cannot encode
@@ -201,7 +202,8 @@ _DATE_WORDS = re.compile(
 _FRAMING_WORDS = re.compile(
     r"\b(what|which|who|how|when|where|is|are|was|were|do|does|did|got|get|the|a|an|any|all|papers?|works?|ones?|"
     r"here|there|this|these|those|collection|list|listed|show|me|please|us|you|i|of|to|on|about|s|that|explicitly|"
-    r"specifically|actually|really|mainly|uses?|using|used|topic|subject|area|has|have|had|as|by|credited)\b", re.I
+    r"specifically|actually|really|mainly|uses?|using|used|topic|subject|area|has|have|had|as|by|credited|their|its|"
+    r"or|for|with|and)\b", re.I
 )
 
 
@@ -211,6 +213,20 @@ def topic_words(text: str) -> list[str]:
 
     rest = _FRAMING_WORDS.sub(" ", _DATE_WORDS.sub(" ", METADATA_WORDS.sub(" ", text)))
     return re.findall(r"[A-Za-z][\w-]*", rest)
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def lead_paper_rows(store: Store, answer: str) -> list[int]:
+    """The paper an earlier answer led with: the first one it names in bold, as Citewise's answers do."""
+    bold = _BOLD.search(answer)
+    if not bold:
+        return []
+    for row, paper in enumerate(store.all_papers()):
+        if bold[1] in (paper.title, short_name(paper.title)):
+            return [row]
+    return []
 
 
 _ORGANIZATION_CUE = re.compile(r"\b(from|by|credited|organi[sz]ation|company|lab|affiliat\w*|behind|authored)\b", re.I)
@@ -225,13 +241,12 @@ def understand(
 ) -> Question:
     text = clean_question(question)
     turns = [(clean_question(q), a or "") for q, a in (history or [])][-history_turns:] if history_turns else []
-    follow_up = bool(turns) and is_follow_up(text)
+    follow_up = bool(turns) and (is_follow_up(text) or bool(_FOLLOW_UP.search(text)) and not _names_of_papers(store, text))
     query = contextual_query(text, turns)
     named = _names_of_papers(store, query)
-    if follow_up and not _names_of_papers(store, text) and turns[-1][1]:
-        # "it" is the paper the last answer led with, when its question named none ("the most upvoted paper?")
-        lead = _names_of_papers(store, turns[-1][1].split("\n", 1)[0])
-        named = named or lead[:1]
+    if follow_up and not named and turns[-1][1]:
+        # "it" is the paper the last answer led with, when neither question names one ("the most upvoted paper?")
+        named = lead_paper_rows(store, turns[-1][1])
     organizations = store.organizations() if _ORGANIZATION_CUE.search(text) else set()
     filters = merge_filters(filters or QueryFilters(), filters_from_question(text))
     parts = []

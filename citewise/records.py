@@ -16,6 +16,12 @@ def sha256_hex(*parts: str) -> str:
     return digest.hexdigest()
 
 
+def short_name(title: str) -> str:
+    """What answers call a paper: its title's name before a colon ("DistServe"), or the title cut to 60 characters."""
+    head = title.split(":", 1)[0].strip()
+    return head if len(head) <= 60 else head[:57].rstrip() + "…"
+
+
 class Paper(BaseModel):
     """One paper: the abstract is kept as its sentences so answers can quote them exactly."""
 

@@ -180,9 +180,15 @@ class AnswerSettings(BaseModel):
         "more of the evidence (and for each side of a comparison, measured from its own best sentence).",
     )
     method_bonus: float = Field(
-        0.05, description="'How does X work' answers: added to method sentences, taken from problem statements."
+        0.08, description="'How does X work' answers: added to method sentences, taken from problem statements."
+    )
+    method_quote_margin: float = Field(
+        0.35, description="The quote margin for 'how does X work' about a named paper, whose method spans sentences."
     )
     method_sentences: int = Field(4, description="Sentences quoted from a named paper for a 'how does X work' question.")
+    which_paper_margin: float = Field(
+        0.05, description="'Which paper…' answers quote one paper, and every other whose best sentence is this close."
+    )
     model_sources: int = Field(8, description="Best evidence sentences numbered as sources in a model's prompt.")
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from citewise.app.answers import Answer
 from citewise.app.assistant import Assistant
+from citewise.app.catalog import listing_line
+from citewise.records import short_name
 from citewise.evals import metrics, report
 from citewise.evals.datasets import SeedQuestion, resolve_gold, titles_in_index
 
@@ -36,13 +38,22 @@ def paper_ranking(assistant: Assistant, question: str, pairs: list[tuple[str, st
 
 
 def statement_support(assistant: Assistant, answer: Answer) -> float | None:
+    """Share of citations that hold: a generated statement the verifier supported, a quote that is its paper's
+    sentence verbatim (and shown), or a listing citation that is its paper's listing entry (and the paper is named)."""
     if answer.backend != "extractive" and answer.statements:
         return metrics.generative_support([s.supported for s in answer.statements])
-    sentences = {}
-    for c in answer.citations:
-        paper = assistant.index.store.paper(c.paper_id)
-        sentences[c.paper_id] = paper.sentences if paper else []
-    return metrics.extractive_support([(c.paper_id, c.sentence_index, c.quote) for c in answer.citations], sentences, answer.answer)
+    if not answer.citations:
+        return None
+    papers = {c.paper_id: assistant.index.store.paper(c.paper_id) for c in answer.citations}
+    quotes = [(c.paper_id, c.sentence_index, c.quote) for c in answer.citations if c.kind == "sentence"]
+    sentences = {pid: paper.sentences if paper else [] for pid, paper in papers.items()}
+    quoted = metrics.extractive_support(quotes, sentences, answer.answer)
+    listed = [
+        c for c in answer.citations
+        if c.kind == "listing" and (paper := papers[c.paper_id]) is not None and c.quote == listing_line(paper)
+        and (paper.title in answer.answer or short_name(paper.title) in answer.answer)
+    ]
+    return ((quoted or 0.0) * len(quotes) + len(listed)) / len(answer.citations)
 
 
 def evaluate_question(assistant: Assistant, q: SeedQuestion, backend: str | None) -> dict[str, Any]:
