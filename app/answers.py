@@ -102,7 +102,6 @@ class Answer(BaseModel):
         ]
         payload["rows"] = [r.model_dump(mode="json") for r in self.rows]
         payload["nearest_papers"] = [p.model_dump(mode="json") for p in self.nearest_papers]
-        payload["statements"] = [s.model_dump(mode="json") for s in self.statements]
         return payload
 
     def to_markdown(self) -> str:
