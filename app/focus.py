@@ -52,7 +52,7 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
     ),
     (
         re.compile(
-            rf"\b(which|what)\b[\w\s-]{{0,30}}\b(gpu|gpus|hardware|device|accelerator|chip|cpu|tpu|npu|board|phone)s?\b"
+            r"\b(which|what)\b[\w\s-]{0,30}\b(gpu|gpus|hardware|device|accelerator|chip|cpu|tpu|npu|board|phone)s?\b"
             r"[\w\s-]{0,20}\b(model|type|kind|exactly|specific(ally)?|used|use|run|running|ran|benchmarked|evaluated|tested|measured|on)\b"
             r"|\b(gpu|hardware|device) (model|type)\b|\bwhat hardware\b|\bwhich (consumer |specific |exact )?(gpu|device|hardware)\b",
             re.I,
@@ -97,8 +97,8 @@ _NOT_NAMES = {
 }
 
 
-def question_names(text: str, known_aliases: set[str]) -> list[str]:
-    """Names the question uses that are not the name of an indexed paper (those are handled as named papers)."""
+def question_names(text: str) -> list[str]:
+    """Names the question uses (the caller sets aside those that name an indexed paper)."""
     names = []
     for word in _NAME.findall(text):
         pieces = [p for p in re.split(r"-", word) if p]
@@ -111,7 +111,7 @@ def question_names(text: str, known_aliases: set[str]) -> list[str]:
         camel = any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
         caps = letters.isupper() and letters.isalpha() and len(letters) >= 3
         digits = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
-        if (camel or caps or digits) and re.sub(r"[^a-z0-9]+", "", word.lower()) not in known_aliases:
+        if camel or caps or digits:
             names.append(word)
     return names
 

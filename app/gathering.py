@@ -66,20 +66,14 @@ class Gathered(BaseModel):
     signals: Signals
 
 
-def content_terms(question: str, tokenize: Callable[[list[str]], list[list[str]]]) -> set[str]:
+def content_terms(question: str, tokenize: Tokenize) -> set[str]:
     return {t for t in tokenize([question])[0] if t not in _FRAMING and not t.isdigit()}
 
 
-def covered_by_one_paper(question: str, ranked: list[Evidence], tokenize: Callable[[list[str]], list[list[str]]]) -> bool:
+def covered_by_one_paper(question: str, ranked: list[Evidence], tokenize: Tokenize) -> bool:
     terms = content_terms(question, tokenize)
-    if not terms:
-        return False
     papers = {e.paper.paper_id: e.paper for e in ranked}
-    for paper in papers.values():
-        words = set(tokenize([f"{paper.title} {paper.abstract}"])[0])
-        if all(any(word.startswith(term) for word in words) for term in terms):  # "speed" covers "speedup"
-            return True
-    return False
+    return bool(terms) and any(covers(paper, terms, tokenize) for paper in papers.values())
 
 
 def measure_signals(
@@ -104,6 +98,7 @@ def best_similarity_by_paper(ranked: list[Evidence]) -> dict[str, float]:
 
 
 def covers(paper: Paper, terms: set[str], tokenize: Tokenize) -> bool:
+    """The paper's title and abstract hold every term ("speed" covers "speedup")."""
     words = set(tokenize([f"{paper.title} {paper.abstract}"])[0])
     return all(any(word.startswith(term) for word in words) for term in terms)
 
@@ -145,9 +140,10 @@ def part_signals(
     retrieved = list({e.paper.paper_id: e.paper for e in ranked}.values())
     by_mention = not named and bool(part.names) and part.kind == "which_papers" and bool(_MENTION.search(part.text))
     if named:
-        # a name the named papers do not use may be another retrieved paper's ("TokenSelect and S2-Attention")
-        others = [p for p in retrieved if p not in named and any(mentions(p, n) and not any(mentions(q, n) for q in named) for n in part.names)]
-        papers = named + (others[:2] if part.kind == "comparison" else [])
+        papers = list(named)
+        if part.kind == "comparison":  # the other side may be named without being indexed under that name ("S2-Attention")
+            unused = [n for n in part.names if not any(mentions(q, n) for q in named)]
+            papers += [p for p in retrieved if p not in named and any(mentions(p, n) for n in unused)][:2]
     elif by_mention:  # "which papers mention SGLang?"
         papers = [p for p in corpus() if all(mentions(p, n) for n in part.names)]
     else:

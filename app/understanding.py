@@ -255,7 +255,7 @@ def understand(
         catalog = parse_catalog(piece, organizations, names_paper)
         if catalog is None and not filters.is_empty() and not names_paper and not topic_words(piece):
             catalog = CatalogQuery(by_date_only=True)  # "What got posted in October 2025?"
-        names = [n for n in question_names(piece, set()) if not store.papers_named([n])]
+        names = [n for n in question_names(piece) if not store.papers_named([n])]
         parts.append(
             Part(text=piece, kind=question_kind(piece, len(named), catalog), focus=question_focus(piece), names=names, catalog=catalog)
         )
