@@ -61,12 +61,13 @@ def record_to_paper(record: dict[str, Any], fields: ParsingSettings, source: str
         sentences = split_sentences(str(text or ""))
     if not title and not sentences:
         raise ValueError("no title and no abstract field (set parsing.title_field / parsing.text_field)")
-    raw_id = _pick(record, fields.id_field, ID_FIELDS)
+    picked_id = _pick(record, fields.id_field, ID_FIELDS)
+    raw_id = "" if picked_id is None else str(picked_id).strip()  # a blank id ("\r") is no id; 0 is one
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     abstract = " ".join(sentences)
     upvotes = record.get("upvotes")
     return Paper(
-        paper_id=str(raw_id).strip() if raw_id not in (None, "") else paper_id_from_title(title or abstract[:80]),
+        paper_id=raw_id or paper_id_from_title(title or abstract[:80]),
         title=title or abstract[:80],
         sentences=sentences,
         authors=as_list(record.get("authors") or metadata.get("authors")),
