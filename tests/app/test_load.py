@@ -22,9 +22,12 @@ import pytest
 from citewise.app.assistant import Assistant
 from citewise.app.evidence import SentenceScorer
 from citewise.app.web.server import launch
+from citewise.index.lexical import LexicalTokenizer
 from citewise.index.reader import PaperIndex
+from citewise.settings import EvidenceSettings, IndexSettings
 from tests.figures import percentiles_ms, record
 
+TOKENIZER = LexicalTokenizer.from_settings(IndexSettings())
 QUESTIONS = [
     "How does DistServe work?",
     "What speedup does PAROAttention report?",
@@ -110,11 +113,11 @@ def test_a_full_sentence_cache_keeps_every_questions_vectors(embedder, bundled_i
     def check(scorer: SentenceScorer, chosen: list) -> None:
         np.testing.assert_allclose(scorer.vectors(chosen), [expected[(p.paper_id, i)] for p, i in chosen], atol=1e-4)
 
-    scorer = SentenceScorer(embedder, cache_size=8)
+    scorer = SentenceScorer(embedder, TOKENIZER.tokenize, EvidenceSettings(), cache_size=8)
     check(scorer, items[:8])  # the cache is full
     check(scorer, items[:4] + items[8:12])  # 4 found in the cache, 4 new ones evict the 4 oldest: the ones found
 
-    shared = SentenceScorer(embedder, cache_size=12)
+    shared = SentenceScorer(embedder, TOKENIZER.tokenize, EvidenceSettings(), cache_size=12)
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)
