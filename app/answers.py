@@ -44,7 +44,14 @@ class Statement(BaseModel):
     markers: list[int]
     supported: bool
     score: float
-    reason: str = ""
+    reason: str = Field("", description="Why it failed, one of a few fixed phrases (never text from the sentence).")
+    detail: str = Field("", description="What exactly failed (a number, a name); for evaluation, never shown to users.")
+
+    def verdict(self) -> dict:
+        """What users see of the check: every verdict, but the text only of a sentence that passed (a dropped
+        sentence is unsupported, and may be anything the model wrote, even a secret it was shown)."""
+        return {"supported": self.supported, "score": round(self.score, 3), "reason": self.reason or "supported",
+                "text": self.text if self.supported else None}
 
 
 class ListingRow(BaseModel):
@@ -102,6 +109,7 @@ class Answer(BaseModel):
         ]
         payload["rows"] = [r.model_dump(mode="json") for r in self.rows]
         payload["nearest_papers"] = [p.model_dump(mode="json") for p in self.nearest_papers]
+        payload["statements"] = [s.verdict() for s in self.statements]
         return payload
 
     def to_markdown(self) -> str:

@@ -20,11 +20,12 @@ from citewise.app.answerability import Decision, decide
 from citewise.app.answers import Answer, Backend, Citation, ListingRow, PaperRef, Provenance, Statement, StreamEvent
 from citewise.app.evidence import Evidence, SentenceScorer
 from citewise.app.extractive import not_stated, write_extractive
+from citewise.app.llm.base import ChatMessage
 from citewise.app.gathering import Gathered, measure_signals, part_signals
 from citewise.app.prompts import SYSTEM, user_message
 from citewise.app.retrieval import Hit, HybridRetriever, Method
 from citewise.app.understanding import QueryFilters, Question, understand
-from citewise.app.verifier import CitationVerifier, finished_statements, split_statements
+from citewise.app.verifier import DECLINES, CitationVerifier, finished_statements, split_statements
 from citewise.index.reader import PaperIndex
 from citewise.ingest.embedding import Embedder
 from citewise.settings import LLMSettings, Settings, load_settings
@@ -45,7 +46,6 @@ class Assistant:
             settings = settings.model_copy(update=overrides)
         self.settings = settings
         self.embedder = Embedder(settings.embedding)
-        self.verifier = CitationVerifier(self.embedder, settings.answer.support_threshold, settings.answer.unsupported)
         self._backends: dict[tuple[str, str], Any] = {}
         self._backend_lock = threading.Lock()
         self.reload()
@@ -57,6 +57,10 @@ class Assistant:
         self.retriever = HybridRetriever(self.index, self.embedder, self.settings.retrieval)
         # a new scorer: its sentence cache is keyed by paper id, and an ingest may have changed an abstract
         self.scorer = SentenceScorer(self.embedder, self.index.lexical.tokenize, self.settings.evidence)
+        self.verifier = CitationVerifier(
+            self.embedder, self.settings.answer.support_threshold, self.settings.answer.unsupported, self.settings.verifier,
+            self.index.lexical.tokenize, (p.title for p in self.index.store.all_papers()),
+        )
 
     def use_endpoint(self, llm: LLMSettings) -> None:
         """Make ``llm`` the default model settings of later requests that name none."""
@@ -134,20 +138,21 @@ class Assistant:
 
     def write_with_model(self, gathered: Gathered, backend: Backend, llm: LLMSettings | None = None) -> Iterator[str]:
         """Stage 4 with a model: the raw text as it streams in (unverified; raises LLMUnavailable)."""
-        from citewise.app.llm.base import ChatMessage
+        yield from self.backend(backend, llm).stream(self.prompt(gathered))
 
-        sources = self.model_sources(gathered)
+    def prompt(self, gathered: Gathered) -> list[ChatMessage]:
+        """The messages a model is sent: the instructions, the numbered sources, the history and the question."""
         question = gathered.question
-        numbered = [(i + 1, e.paper.title, e.sentence) for i, e in enumerate(sources)]
-        messages = [
+        numbered = [(i + 1, e.paper.title, e.sentence) for i, e in enumerate(self.model_sources(gathered))]
+        return [
             ChatMessage(role="system", content=SYSTEM),
             ChatMessage(role="user", content=user_message(question.text, numbered, question.history)),
         ]
-        yield from self.backend(backend, llm).stream(messages)
 
-    def verify(self, sentence: str, sources: list[Evidence]) -> Statement:
-        """Stage 5: the verdict on one generated sentence against the sources the model was shown."""
-        return self.verifier.check(sentence, sources)
+    def verify(self, sentence: str, sources: list[Evidence], gathered: Gathered) -> Statement:
+        """Stage 5: the verdict on one generated sentence against the sources the model was shown (and the rest
+        of the cited papers' abstracts, for names and follow-on sentences)."""
+        return self.verifier.check(sentence, sources, gathered.question.text)
 
     def provenance(self, backend: Backend, llm: LLMSettings | None = None) -> Provenance:
         llm = llm or self.settings.llm
@@ -207,8 +212,20 @@ class Assistant:
         gathered = self.gather(understood, top_k)
         decision = self.decide(gathered)
         timings = {"retrieve": (time.perf_counter() - started) * 1000}
+        for event in self.compose(gathered, decision, backend, llm):
+            if event.answer is not None:
+                timings["generate"] = (time.perf_counter() - started) * 1000 - timings["retrieve"]
+                timings["total"] = (time.perf_counter() - started) * 1000
+                event.answer.timings_ms = {k: round(v, 1) for k, v in timings.items()}
+            yield event
+
+    def compose(
+        self, gathered: Gathered, decision: Decision, backend: Backend, llm: LLMSettings | None = None
+    ) -> Iterator[StreamEvent]:
+        """Stages 4 and 5 for a decided question: refuse, quote, or have a model write and check each sentence.
+        Yields 'text' events, then 'final' with the Answer (whose timings the caller sets)."""
         answer = Answer(
-            question=understood.text, answer="", refused=False, backend=backend, timings_ms=timings, decision=decision,
+            question=gathered.question.text, answer="", refused=False, backend=backend, decision=decision,
             provenance=self.provenance(backend, llm),
         )
         if not decision.answerable:
@@ -217,9 +234,6 @@ class Assistant:
             yield from self._extractive(answer, gathered, decision)  # the listing is read, not written by a model
         else:
             yield from self._generative(answer, backend, gathered, decision, llm)
-        timings["generate"] = (time.perf_counter() - started) * 1000 - timings["retrieve"]
-        timings["total"] = (time.perf_counter() - started) * 1000
-        answer.timings_ms = {k: round(v, 1) for k, v in timings.items()}
         yield StreamEvent(kind="final", text=answer.answer, answer=answer)
 
     # -- composing the answer ---------------------------------------------------------------------------------
@@ -277,22 +291,35 @@ class Assistant:
 
         sources = self.model_sources(gathered)
         yield StreamEvent(kind="status", text="Writing the answer…")
-        raw, statements = "", []
+        verdicts: dict[str, Statement] = {}
+
+        def verdict(sentence: str) -> Statement:  # each sentence is checked once, however often it is re-split
+            if sentence not in verdicts:
+                verdicts[sentence] = self.verify(sentence, sources, gathered)
+            return verdicts[sentence]
+
+        raw, shown = "", 0
         try:
             for piece in self.write_with_model(gathered, backend, llm):
-                done, raw = finished_statements(raw + piece)
-                for sentence in done:
-                    statements.append(self.verify(sentence, sources))
-                    verified = self.verifier.assemble(statements, sources)
+                raw += piece  # kept whole: servers put the space before a word or after it, and both must read the same
+                done = finished_statements(raw)
+                if len(done) > shown:
+                    shown = len(done)
+                    verified = self.verifier.assemble([verdict(s) for s in done], sources)
                     if verified.text:
                         yield StreamEvent(kind="text", text=verified.text)
-            statements += [self.verify(s, sources) for s in split_statements(raw)]
         except LLMUnavailable as exc:
             answer.notes.append(f"{exc} Showing the quoted evidence instead.")
             yield from self._extractive(answer, gathered, decision)
             return
+        statements = [verdict(s) for s in split_statements(raw)]  # the whole text again: verdicts never depend on chunking
         verified = self.verifier.assemble(statements, sources)
         answer.statements = statements
+        if not verified.citations and any(s.reason == DECLINES for s in statements):
+            answer.notes.append("The model found that its sources do not answer this.")
+            self._refuse(answer, gathered, decision)
+            yield StreamEvent(kind="text", text=answer.answer)
+            return
         if not verified.citations:
             answer.notes.append(
                 "The model's answer could not be verified against the papers, so the quoted evidence is shown instead."

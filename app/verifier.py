@@ -1,12 +1,19 @@
 """Checks a generated answer against its sources before anyone sees it.
 
-Each sentence must cite; every cited source must exist; the sentence must be semantically close to what it
-cites; and every number in it must appear in the cited text. Copied-back prompt text and bare paper titles are
-never an answer. Markers are renumbered to the final list."""
+Each sentence must cite, and every cited source must exist. Then, per sentence (``verifier.checks = "strict"``):
+a follow-on sentence ("It also…") is read with the cited paper as its subject; it must be close to the cited
+sentence, to that sentence with its neighbour in the same abstract, or to all its cited sentences together (or
+contain nearly all its content words, at a lower similarity); every number must appear in the cited text with
+the same unit; every name (system, model, dataset, hardware) must appear in a cited paper; it may not turn the
+cited text's direction around (reduces/increases, co-locates/disaggregates, preserves/degrades, negation); and it
+may not add details that no cited abstract nor the question contains. Copied-back prompt text and bare paper
+titles are never an answer; "The sources do not answer this." is recognised as a refusal. Markers are
+renumbered to the final list."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +22,10 @@ from citewise.app.evidence import Evidence
 from citewise.app.answers import Citation, Statement
 from citewise.app.prompts import ECHO_FRAGMENTS
 from citewise.ingest.embedding import Embedder
+from citewise.index.lexical import LexicalTokenizer
 from citewise.ingest.sentences import split_sentences
+from citewise.records import short_name
+from citewise.settings import IndexSettings, VerifierSettings
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -23,8 +33,76 @@ _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
 _PARTIAL_MARKER = re.compile(r"\[[\d,\s]*")
 
 
+_QUANTITY = re.compile(r"(\d+(?:[.,]\d+)*)\s*(%|x\b|×|times\b|ms\b|s\b|gb\b|mb\b|tb\b|b\b|k\b|m\b)?", re.I)
+_UNITS = {"×": "x", "times": "x"}
+DECLINES = "says the sources do not answer"
+_DECLINE = re.compile(
+    r"\b(sources?|papers?|abstracts?|context|evidence)\b[^.]*\b(do|does|did|can)\s*(not|n't)\b[^.]*"
+    r"\b(answer|say|state|mention|specify|provide|contain|report|give|include|address|describe)",
+    re.I,
+)
+# the subject of a follow-on sentence, read as the cited paper
+_FOLLOW_ON = re.compile(
+    r"^(?:it|its|they|their|this|these|such)\b(?:\s+(?:approach|method|system|work|paper|framework|technique|design|"
+    r"model|study|engine|scheme|paper's))?|^the\s+(?:approach|method|system|work|paper|framework|technique|design|authors|study)\b",
+    re.I,
+)
+_TOKEN = re.compile(r"[A-Za-z0-9][\w.\-/']*")
+# a token that names something: CamelCase, letters mixed with digits, or an acronym
+_NAME = re.compile(r"(?=.*[A-Za-z])(?:.*[a-z][A-Z].*|.*[A-Za-z].*\d.*|.*\d.*[A-Za-z].*|[A-Z]{2,}[\w-]*|[A-Z]\w*[-/][A-Z][\w/-]*)")
+_QUANTITY_ONLY = re.compile(r"[\d.,]+(?:[-–/][\d.,]+)*(?:x|X|×|k|K|M|B|GB|MB|TB|ms|s|%|times)?(?:[-–/][\d.,]+(?:x|X|×)?)*")
+_CAPITALISED = re.compile(r"(?<=[a-z,;:]\s)[A-Z][a-z]{2,}\b")
+_NEGATION = re.compile(r"\b(not|never|no|cannot|neither|nor)\b|n't\b", re.I)
+# pairs of opposite directions: a sentence that says one while its cited text says only the other turned it around
+_OPPOSITES = [
+    ({"reduc", "lower", "decreas", "cut", "shrink", "sav", "fewer", "less", "smaller", "shorter", "eliminat", "avoid", "relax"},
+     {"increas", "rais", "grow", "higher", "more", "larger", "longer", "add", "inflat"}),
+    ({"co-locat", "colocat", "same gpu", "together", "shar", "unif", "combin", "merg"},
+     {"disaggregat", "separat", "split", "different gpu", "decoupl", "distinct", "independent"}),
+    ({"preserv", "maintain", "retain", "keep", "lossless", "no loss", "without loss", "negligible", "minimal loss", "comparable", "match"},
+     {"degrad", "hurt", "los", "drop", "harm", "sacrific", "compromis", "deteriorat", "worse"}),
+    ({"training-free", "without training", "no training", "without retraining", "no retraining", "without fine-tuning", "plug-and-play", "no additional training"},
+     {"requires training", "require training", "requires retraining", "needs training", "fine-tun", "retrain", "trained"}),
+    ({"faster", "speedup", "speed-up", "accelerat", "quicker"}, {"slower", "slow down", "slowdown"}),
+    ({"outperform", "better", "surpass", "exceed", "beat", "improv"}, {"underperform", "worse", "lag", "trail", "fall short", "inferior"}),
+    ({"static", "fixed", "offline"}, {"dynamic", "adaptive", "online", "runtime"}),
+    ({"lossy"}, {"lossless", "exact"}),
+    ({"low"}, {"high"}),
+    ({"qualitykept", "preserv", "maintain", "retain", "lossless"}, {"qualitylost", "degrad", "hurt", "sacrific"}),
+    ({"open-source", "open source", "publicly available"}, {"closed-source", "proprietary"}),
+    ({"single-objective", "single objective"}, {"multi-objective", "multiple objectives"}),
+    ({"one at a time", "sequential", "serial", "in sequence"}, {"in parallel", "simultaneous", "concurrent", "at once"}),
+    ({"early", "earlier", "sooner"}, {"delay", "late", "later", "postpon", "defer"}),
+    ({"same", "uniform", "identical"}, {"different", "varying", "mixed-precision", "heterogeneous"}),
+    ({"overlook", "neglect", "ignor"}, {"central focus", "focus of", "well studied", "widely studied"}),
+]
+
+
 def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(_MARKER.sub(" ", text))}
+
+
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_COUNT_WORD = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|double)\b", re.I)
+
+
+def _spelled_out(text: str) -> str:
+    """Counts written as words read as digits ("three components" -> "3 components"; "a single" -> "1")."""
+    return _COUNT_WORD.sub(lambda m: {"single": "1", "double": "2"}.get(m[1].lower(), _NUMBER_WORDS.get(m[1].lower(), m[1])), text)
+
+
+def quantities(text: str) -> set[tuple[str, str]]:
+    """(number, unit) pairs: "2.7x" -> ("2.7", "x"), "51%" -> ("51", "%"), "three GPUs" -> ("3", "")."""
+    found = set()
+    for number, unit in _QUANTITY.findall(_spelled_out(_MARKER.sub(" ", text).replace("\\%", "%"))):
+        unit = (unit or "").lower()
+        found.add((number.replace(",", ""), _UNITS.get(unit, unit)))
+    return found
+
+
+def declines(text: str) -> bool:
+    """A model saying its sources do not answer ("The sources do not answer this.")."""
+    return bool(_DECLINE.search(text))
 
 
 def split_statements(text: str) -> list[str]:
@@ -41,12 +119,12 @@ def split_statements(text: str) -> list[str]:
     return statements
 
 
-def finished_statements(text: str) -> tuple[list[str], str]:
-    """While an answer streams in: the statements already complete, and the tail that may still grow (the last
-    sentence, and the one before it while a marker that may close it is half written)."""
+def finished_statements(text: str) -> list[str]:
+    """While an answer streams in: the statements already complete. The last one may still grow, and so may the
+    one before it while a marker that may close it is half written."""
     statements = split_statements(text)
     keep = 2 if len(statements) > 1 and _PARTIAL_MARKER.fullmatch(statements[-1]) else 1
-    return statements[:-keep], " ".join(statements[-keep:])
+    return statements[:-keep]
 
 
 def _without_titles(claim: str, sources: list[Evidence]) -> str:
@@ -54,6 +132,20 @@ def _without_titles(claim: str, sources: list[Evidence]) -> str:
     for title in {e.paper.title for e in sources}:
         claim = claim.replace(f"({title})", " ").replace(f"{title}:", " ")
     return " ".join(claim.split())
+
+
+NUMBER = "a number is not in the cited source"
+NAME = "names something the cited paper does not mention"
+DIRECTION = "says the opposite of the cited source"
+NOVEL = "adds details no cited source gives"
+UNSUPPORTED = "not supported by the cited source"
+
+
+@dataclass
+class Check:
+    score: float
+    reason: str = ""
+    detail: str = ""
 
 
 @dataclass
@@ -64,13 +156,60 @@ class VerifiedAnswer:
     dropped: int
 
 
+def _words(text: str) -> str:
+    return " " + re.sub(r"[^a-z0-9%.-]+", " ", text.lower()) + " "
+
+
+def _has_any(text: str, stems: set[str]) -> bool:
+    return any(f" {stem}" in text for stem in stems)
+
+
+def names_in(claim: str) -> set[str]:
+    """Proper names a sentence uses: CamelCase (DistServe, vLLM), letters with digits (A100, GPT-4, WMT14,
+    gpt-oss-120B), acronyms (MMLU) and capitalised words inside the sentence (Jetson, NVIDIA)."""
+    text = _MARKER.sub(" ", claim)
+    tokens = {t.strip(".-/") for t in _TOKEN.findall(text)}
+    names = {t for t in tokens if _NAME.fullmatch(t) and not _QUANTITY_ONLY.fullmatch(t)}
+    return names | set(_CAPITALISED.findall(text))
+
+
+def mentions(text: str, name: str) -> bool:
+    """A name found in text, ignoring case, hyphens and a plural or possessive ("GPUs", "DistServe's"); long
+    names also inside a longer token ("H100" in "8xH100")."""
+    folded = re.sub(r"[^a-z0-9]+", "", text.lower())
+    key = re.sub(r"[^a-z0-9]+", "", name.lower())
+    key = re.sub(r"(?:'s|s)$", "", key) if len(key) > 4 else key
+    if len(key) >= 4 and key in folded:
+        return True
+    if re.search(r"\d", name) and "-" in name:  # "Qwen3-0.6B" where the abstract writes "Qwen3-1.7B/0.6B"
+        parts = [p for p in name.lower().split("-") if p]
+        return len(parts) > 1 and all(p in text.lower() for p in parts)
+    if len(key) >= 4:
+        return False
+    pattern = rf"(?<![a-z0-9]){re.escape(key)}(?:s|es)?(?![a-z0-9])"  # short: "I/O", "End" (of "End-to-End")
+    return any(re.search(pattern, re.sub(r"[^a-z0-9\s]+", glue, text.lower())) for glue in ("", " "))
+
+
 class CitationVerifier:
-    def __init__(self, embedder: Embedder, support_threshold: float, unsupported: str = "drop") -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        support_threshold: float,
+        unsupported: str = "drop",
+        settings: VerifierSettings | None = None,
+        tokenize: Callable[[list[str]], list[list[str]]] | None = None,
+        paper_titles: Iterable[str] = (),
+    ) -> None:
         self.embedder = embedder
         self.support_threshold = support_threshold
         self.unsupported = unsupported
+        self.settings = settings or VerifierSettings()
+        self.tokenize = tokenize or LexicalTokenizer.from_settings(IndexSettings()).tokenize
+        self.paper_titles = set(paper_titles)
+        self.paper_names = {short_name(t) for t in self.paper_titles if " " not in short_name(t)}
+        self.common_words = {w for w in embedder.tokenizer.get_vocab() if w.isalpha() and w.islower()}
 
-    def check(self, sentence: str, sources: list[Evidence]) -> Statement:
+    def check(self, sentence: str, sources: list[Evidence], question: str = "") -> Statement:
         """Verdict on one sentence; ``sources`` are numbered from 1 as the model saw them."""
         markers = sorted({int(n) for group in _MARKER.findall(sentence) for n in group.split(",")})
         claim = _without_titles(_MARKER.sub("", sentence), sources).strip()
@@ -79,23 +218,109 @@ class CitationVerifier:
             return Statement(text=sentence, markers=[], supported=False, score=0.0, reason="empty")
         if any(fragment in claim for fragment in ECHO_FRAGMENTS):
             return Statement(text=claim, markers=[], supported=False, score=0.0, reason="repeats the prompt")
+        if declines(claim):
+            return Statement(text=claim, markers=[], supported=False, score=0.0, reason=DECLINES)
         if not valid:  # no markers kept: in flag mode a dangling [42] must not index the sources
-            reason = "cites no source" if not markers else f"cites [{markers[0]}], which does not exist"
-            return Statement(text=claim, markers=[], supported=False, score=0.0, reason=reason)
+            reason = "cites no source" if not markers else "cites a source that does not exist"
+            return Statement(text=claim, markers=[], supported=False, score=0.0, reason=reason, detail=str(markers))
         cited = [sources[m - 1] for m in valid]
+        check = self._similarity_only(claim, cited) if self.settings.checks == "similarity" else self._strict(claim, cited, question)
+        return Statement(text=claim, markers=valid, supported=not check.reason, score=check.score, reason=check.reason, detail=check.detail)
+
+    def _similarity_only(self, claim: str, cited: list[Evidence]) -> Check:
+        """The first release's check: cosine to the best cited sentence, and every number present."""
         vectors = self.embedder.encode([claim] + [f"{e.paper.title}: {e.sentence}" for e in cited])
-        similarities = vectors[1:] @ vectors[0]
-        score = float(np.max(similarities))
+        score = float(np.max(vectors[1:] @ vectors[0]))
         cited_numbers = set().union(*(numbers_in(e.sentence + " " + e.paper.title) for e in cited))
         missing = sorted(numbers_in(claim) - cited_numbers)
         if missing:
-            return Statement(text=claim, markers=valid, supported=False, score=score, reason=f"number {missing[0]} is not in the cited source")
+            return Check(score, NUMBER, missing[0])
         if score < self.support_threshold:
-            return Statement(text=claim, markers=valid, supported=False, score=score, reason="not supported by the cited source")
-        return Statement(text=claim, markers=valid, supported=True, score=score)
+            return Check(score, UNSUPPORTED)
+        return Check(score)
 
-    def verify(self, answer: str, sources: list[Evidence]) -> VerifiedAnswer:
-        statements = [self.check(s, sources) for s in split_statements(answer)]
+    def _strict(self, claim: str, cited: list[Evidence], question: str) -> Check:
+        subject = short_name(cited[0].paper.title)
+        resolved = _FOLLOW_ON.sub(subject, claim, count=1)
+        direct, spans = _support_texts(cited)
+        vectors = self.embedder.encode([resolved] + direct + spans)
+        similarities = vectors[1:] @ vectors[0]
+        on_cited = float(np.max(similarities[: len(direct)]))
+        score = float(np.max(similarities))
+        cited_text = " ".join(e.sentence for e in cited)
+        span_text = " ".join(direct + spans)
+        papers_text = " ".join(dict.fromkeys(f"{e.paper.title}. {e.paper.abstract}" for e in cited))
+        if detail := _number_problem(claim, span_text):
+            return Check(score, NUMBER, detail)
+        missing = sorted(n for n in self.names_in(claim) if n != subject and not mentions(papers_text, n))
+        if missing:
+            return Check(score, NAME, ", ".join(missing))
+        if detail := self._attributed_elsewhere(claim, cited, cited_text):
+            return Check(score, NAME, detail)
+        if detail := _direction_problem(resolved, cited_text):
+            return Check(score, DIRECTION, detail)
+        if novel := self._novel_terms(resolved, f"{papers_text} {question}"):
+            return Check(score, NOVEL, ", ".join(novel))
+        claim_terms = set(self.tokenize([resolved])[0]) or {""}
+        coverage = len(claim_terms & set(self.tokenize([span_text])[0])) / len(claim_terms)
+        sentence_terms = set(self.tokenize([cited_text])[0])
+        title_terms = set(self.tokenize([" ".join(e.paper.title for e in cited)])[0]) - sentence_terms
+        on_point = len(claim_terms & sentence_terms) / max(1, len(claim_terms - title_terms))  # naming the paper is no evidence
+        detail = f"cited {on_cited:.2f}, span {score:.2f}, coverage {coverage:.2f}, on point {on_point:.2f}"
+        # however well a neighbour fits, the cited sentence itself must be on point: a true claim cited to the
+        # wrong source fails
+        if on_cited < self.settings.span_floor or on_point < self.settings.cited_coverage:
+            return Check(score, UNSUPPORTED, detail)
+        if score >= self.support_threshold:
+            return Check(score, detail=detail)
+        if coverage >= self.settings.coverage_threshold and score >= self.settings.coverage_floor:
+            return Check(score, detail=detail)
+        return Check(score, UNSUPPORTED, detail)
+
+    def names_in(self, claim: str) -> set[str]:
+        """Names in a sentence, plus any word that is an indexed paper's name ("Galaxy", "Splitwise") even where
+        it opens the sentence."""
+        words = set(re.findall(r"[\w/-]+", _MARKER.sub(" ", claim)))
+        uncommon = {w for w in words if re.fullmatch(r"[A-Z][a-z]{3,}", w) and not self._common(w.lower())}  # "Splitwise"
+        return names_in(claim) | (words & self.paper_names) | uncommon
+
+    def _attributed_elsewhere(self, claim: str, cited: list[Evidence], cited_text: str) -> str:
+        """Another paper's title in the sentence, or a sentence whose subject is a system other than the cited
+        paper's that the cited sentence never names ("Galaxy cuts memory by 90%" citing TPI-LLM's result)."""
+        own = {e.paper.title for e in cited}
+        for title in self.paper_titles - own:
+            if len(title) > 20 and title.lower() in claim.lower():
+                return title
+        opening = re.match(r"(?:the\s+)?([\w./-]+(?:\s+[A-Z][\w./-]*)?)", claim, re.I)
+        subject = opening[1] if opening else ""
+        own = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
+        first = subject.split()[0] if subject else ""
+        if first and first not in own and first in self.names_in(first + " x") and not mentions(cited_text, first):
+            return first
+        return ""
+
+    def _common(self, word: str) -> bool:
+        """A word of everyday English: a whole word of the encoder's vocabulary, or one with a suffix dropped."""
+        return word in self.common_words or any(
+            word.endswith(suffix) and word[: -len(suffix)] + back in self.common_words
+            for suffix, back in (("s", ""), ("es", ""), ("ies", "y"), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"), ("ly", ""), ("ally", ""))
+        )
+
+    def _novel_terms(self, claim: str, known_text: str) -> list[str]:
+        """Specific words (not whole words of the encoder's vocabulary, which holds common English) that neither
+        a cited abstract nor the question contains: details the model added."""
+        known = set(self.tokenize([known_text])[0])
+        novel = []
+        for word in sorted({w for w in re.findall(r"(?<![\w-])[a-z]{4,}(?:-[a-z]+)*(?![\w-])", _MARKER.sub(" ", claim))}):
+            if all(self._common(part) for part in word.split("-")):
+                continue
+            terms = self.tokenize([word])[0]
+            if terms and not set(terms) <= known:
+                novel.append(word)
+        return novel if len(novel) > self.settings.novel_terms_max else []
+
+    def verify(self, answer: str, sources: list[Evidence], question: str = "") -> VerifiedAnswer:
+        statements = [self.check(s, sources, question) for s in split_statements(answer)]
         return self.assemble(statements, sources)
 
     def assemble(self, statements: list[Statement], sources: list[Evidence]) -> VerifiedAnswer:
@@ -107,7 +332,7 @@ class CitationVerifier:
         shown: set[str] = set()
         for statement in statements:
             if not statement.supported and (self.unsupported == "drop" or not statement.markers):
-                dropped += statement.reason != "empty"
+                dropped += statement.reason not in ("empty", DECLINES)
                 continue
             if statement.text in shown:  # small models repeat themselves
                 continue
@@ -135,3 +360,129 @@ class CitationVerifier:
             end = body[-1] if body and body[-1] in ".!?" else "."
             parts.append(f"{body.rstrip('.!?')}{marks}{end}{flag}")
         return VerifiedAnswer(text=" ".join(parts), citations=citations, statements=statements, dropped=dropped)
+
+
+def _support_texts(cited: list[Evidence]) -> tuple[list[str], list[str]]:
+    """What a sentence may rest on: each cited sentence; and spans: each with its neighbour in the same abstract
+    (a claim that joins two sentences, or a follow-on), and all cited sentences together (a claim citing several)."""
+    direct = [f"{e.paper.title}: {e.sentence}" for e in cited]
+    spans = []
+    for e in cited:
+        sentences, i = e.paper.sentences, e.sentence_index
+        if i + 1 < len(sentences):
+            spans.append(f"{e.paper.title}: {e.sentence} {sentences[i + 1]}")
+        if i > 0:
+            spans.append(f"{e.paper.title}: {sentences[i - 1]} {e.sentence}")
+    if len(cited) > 1:
+        spans.append(" ".join(direct))
+    return direct, spans
+
+
+def _number_problem(claim: str, cited_text: str) -> str:
+    """The first number of the claim that the cited text lacks, or has only with another unit."""
+    source = quantities(cited_text)
+    source_numbers = {n for n, _ in source}
+    for number, unit in sorted(quantities(claim)):
+        if number not in source_numbers:
+            return number
+        units = {u for n, u in source if n == number}
+        if unit and "" not in units and unit not in units:
+            return f"{number}{unit} (source: {number}{sorted(units)[0]})"
+    return ""
+
+
+# phrases about quality read as one token first, so "without hurting quality" never counts as "hurting"
+_QUALITY_KEPT = re.compile(
+    r"\b(without|no|not)\s+(any\s+|a\s+|significant(ly)?\s+|noticeabl[ey]\s+)?(hurting|affecting|sacrificing|compromising|degrading|"
+    r"harming|loss|losing|drop|decrease|degradation|reduction in (accuracy|quality))\b",
+    re.I,
+)
+_QUALITY_LOST = re.compile(
+    r"\b(at\s+(some|the|a)\s+(slight\s+)?cost|cost\s+(to|in|of)|slight\s+(drop|decrease|loss)|(drop|decrease|degradation|loss)\s+in)\b", re.I
+)
+_PREFIXES = ("non-", "non", "dis", "un", "closed-", "single-", "multi-", "open-")
+_SWAPPED_PREFIXES = {"closed-": "open-", "open-": "closed-", "single-": "multi-", "multi-": "single-"}
+
+
+def _with_or_without(text: str) -> dict[str, str]:
+    return {m[2].lower(): m[1].lower() for m in re.finditer(r"\b(with|without)\s+(?:any\s+|the\s+)?([a-z][a-z-]{3,})", text, re.I)}
+
+
+def _prefix_flip(claim: str, source: str) -> bool:
+    """"non-customizable" against "customizable", "aggregated" against "disaggregated", "closed-source" against
+    "open-source": one side carries a prefix that turns the other's word around."""
+    said = set(re.findall(r"[a-z][a-z-]+", claim.lower()))
+    given = set(re.findall(r"[a-z][a-z-]+", source.lower()))
+    for mine, theirs in ((said, given), (given, said)):
+        for word in mine - theirs:
+            for prefix in _PREFIXES:
+                if not word.startswith(prefix) or len(word) - len(prefix) < 5:
+                    continue
+                base = word[len(prefix) :]
+                other = _SWAPPED_PREFIXES.get(prefix, "") + base
+                if other in theirs and other not in mine:
+                    return True
+    return False
+
+
+def _direction_problem(claim: str, cited_text: str) -> str:
+    if _prefix_flip(claim, cited_text):
+        return "prefix turned around"
+    claimed, cited = _with_or_without(claim), _with_or_without(cited_text)
+    if any(cited.get(word) not in (None, how) for word, how in claimed.items()):
+        return "with / without swapped"
+
+    def canonical(text: str) -> str:
+        return _words(_QUALITY_LOST.sub(" qualitylost ", _QUALITY_KEPT.sub(" qualitykept ", text)))
+
+    asserted = re.sub(r"\b(rather than|instead of|as opposed to)\b[^,;.]*", " ", claim, flags=re.I)  # "X rather than Y" asserts X only
+    if detail := _metric_direction(asserted, cited_text):
+        return detail
+    said, source = canonical(asserted), canonical(cited_text)
+    for one, other in _OPPOSITES:
+        for mine, theirs in ((one, other), (other, one)):
+            if _has_any(said, mine) and not _has_any(said, theirs) and _has_any(source, theirs) and not _has_any(source, mine):
+                return "opposite direction"
+    if _NEGATION.search(claim) and not _NEGATION.search(cited_text):
+        return "negation added"
+    return ""
+
+
+_METRIC = re.compile(r"latency|latencies|throughput|accuracy|error|wer|memory|footprint|cost|energy|bandwidth|overhead|speed|quality|perplexity")
+_UP = re.compile(r"^(higher|high|increas\w*|ris\w*|grow\w*|more|larger|rais\w*|worse\w*|inflat\w*)$")
+_DOWN = re.compile(r"^(lower|low|reduc\w*|decreas\w*|cut\w*|fewer|less|smaller|drop\w*|shrink\w*|sav\w*|relax\w*)$")
+
+
+def _directions(text: str) -> dict[str, set[str]]:
+    """For each metric a text names, the directions said of it within three words ("1.9x lower latency")."""
+    found: dict[str, set[str]] = {}
+    for clause in re.split(r"[,;:()]|\band\b|\bwhile\b|\bbut\b", text.lower()):
+        words = re.findall(r"[a-z]+", clause)
+        for i, word in enumerate(words):
+            metric = _METRIC.fullmatch(word)
+            if not metric:
+                continue
+            near = words[max(0, i - 3) : i] + words[i + 1 : i + 4]
+            ups = {"up" for w in near if _UP.match(w)}
+            downs = {"down" for w in near if _DOWN.match(w)}
+            found.setdefault(metric[0].rstrip("s").replace("latencie", "latency"), set()).update(ups | downs)
+    return found
+
+
+def _metric_direction(claim: str, cited_text: str) -> str:
+    said, source = _directions(claim), _directions(cited_text)
+    for metric, directions in said.items():
+        if len(directions) == 1 and len(source.get(metric, set())) == 1 and directions != source[metric]:
+            return f"{metric} goes the other way"
+    return ""
+
+
+def _own_names(title: str, abstract: str) -> set[str]:
+    """What a paper calls its own system: its title's name, and the name its abstract uses most ("LLMCompiler" in
+    "An LLM Compiler for Parallel Function Calling")."""
+    counts: dict[str, int] = {}
+    for name in re.findall(r"[\w./-]+", abstract):
+        if name in names_in(name + " x"):
+            counts[name.strip(".")] = counts.get(name.strip("."), 0) + 1
+    top = max(counts.values(), default=0)
+    return {short_name(title)} | {n for n, c in counts.items() if c == top and c > 1}

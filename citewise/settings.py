@@ -192,6 +192,33 @@ class AnswerSettings(BaseModel):
     model_sources: int = Field(8, description="Best evidence sentences numbered as sources in a model's prompt.")
 
 
+class VerifierSettings(BaseModel):
+    """The citation check on model-written sentences (its similarity bar is answer.support_threshold)."""
+
+    checks: Literal["strict", "similarity"] = Field(
+        "strict",
+        description="'strict': similarity plus follow-on resolution, span support, names, polarity and new details; "
+        "'similarity': the first release's check (similarity and numbers only), kept as the baseline.",
+    )
+    coverage_threshold: float = Field(
+        0.7, description="A sentence whose content words are at least this share present in the cited text is supported…"
+    )
+    coverage_floor: float = Field(0.35, description="…provided its similarity to the cited text reaches at least this.")
+    novel_terms_max: int = Field(
+        0,
+        description="Most specific words (not common English) a sentence may add that no cited abstract nor the "
+        "question contains.",
+    )
+    cited_coverage: float = Field(
+        0.3, description="Share of a sentence's content words its cited sentences (with their titles) must contain."
+    )
+    span_floor: float = Field(
+        0.3,
+        description="Similarity a sentence needs to its cited sentence itself, even when a neighbouring sentence "
+        "supports it: a true claim cited to the wrong source fails.",
+    )
+
+
 class LLMSettings(BaseModel):
     """Generative backends: the bundled local model or an OpenAI-compatible endpoint."""
 
@@ -234,7 +261,7 @@ class EvalSettings(BaseModel):
     )
 
 
-RESULT_GROUPS = ("chunking", "embedding", "retrieval", "evidence", "answer", "llm")
+RESULT_GROUPS = ("chunking", "embedding", "retrieval", "evidence", "answer", "verifier", "llm")
 
 
 class Settings(BaseSettings):
@@ -252,6 +279,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    verifier: VerifierSettings = Field(default_factory=VerifierSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     evals: EvalSettings = Field(default_factory=EvalSettings)

@@ -201,3 +201,73 @@ def calibrate(
     if result["engine_mismatches"]:
         typer.secho(f"warning: mirrored refusal rule disagrees with the assistant on {result['engine_mismatches']}", fg=typer.colors.YELLOW, err=True)
     typer.echo(f"Report: {folder / report.REPORT_MD}")
+
+
+@eval_commands.command("capture-prompts")
+def capture_prompts_command(
+    out: Annotated[Path, typer.Option("--out", help="JSONL file of captured prompts to write.")],
+    dataset: DatasetOpt = None,
+    split: SplitOpt = None,
+    quiet: QuietOpt = False,
+    index_dir: IndexDirOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+) -> None:
+    """Record the exact prompts the openai backend would send for a question set (for recorded-answer runs)."""
+    from citewise.evals.recorded import capture_prompts, write_jsonl
+
+    try:
+        settings = command_settings(config, preset, index_dir)
+        questions = _questions(settings, dataset, None, split)
+        _ensure_index(settings, quiet)
+        from citewise.app.assistant import Assistant
+
+        progress = None if quiet else (lambda i, n: typer.echo(f"[{i}/{n}]", err=True) if i % 20 == 0 or i == n else None)
+        captured = capture_prompts(Assistant(settings=settings), questions, progress)
+        write_jsonl(out, captured)
+    except CitewiseError as exc:
+        fail(exc)
+    typer.echo(f"{len(captured)} prompts from {len(questions)} questions (refused and listing questions send none) -> {out}")
+
+
+@eval_commands.command("verifier")
+def verifier(
+    split: SplitOpt = None,
+    prompts: Annotated[Optional[Path], typer.Option("--prompts", help="Captured prompts (default: the bundled set).")] = None,
+    answers: Annotated[Optional[Path], typer.Option("--answers", help="Recorded answers (default: the bundled set).")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Only the first N prompts.")] = None,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+    index_dir: IndexDirOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+) -> None:
+    """Replay recorded answers through the citation check: faithful sentences kept, wrong ones caught per type."""
+    from citewise.evals import report
+    from citewise.evals.recorded import load_answers, load_prompts
+    from citewise.evals.verifier_run import METHODS, run_verifier, summary_rows, write_verifier_run
+
+    try:
+        if split not in (None, "dev", "test"):
+            raise CitewiseError(f"Unknown split '{split}'; use dev or test.")
+        settings = command_settings(config, preset, index_dir)
+        captured = [p for p in load_prompts(prompts) if split is None or p.split == split][:limit]
+        recorded = load_answers(answers)
+        _ensure_index(settings, quiet)
+        from citewise.app.assistant import Assistant
+
+        assistants = {
+            method: Assistant(settings=settings.model_copy(update={"verifier": settings.verifier.model_copy(update={"checks": method})}))
+            for method in (settings.verifier.checks, *(m for m in METHODS if m != settings.verifier.checks))
+        }
+        progress = None if quiet else (lambda i, n: typer.echo(f"[{i}/{n}]", err=True) if i % 10 == 0 or i == n else None)
+        result = run_verifier(assistants, captured, recorded, progress=progress)
+        folder = write_verifier_run(result, out or settings.evals.runs_dir, _config(settings, kind="verifier", split=split, limit=limit), split)
+    except CitewiseError as exc:
+        fail(exc)
+    headers, rows = summary_rows(result)
+    typer.echo("Recorded answers (written for Citewise's prompts, replayed from a loopback server), not a live model.")
+    typer.echo(report.text_table(headers, rows))
+    if result["stale_prompts"]:
+        typer.secho(f"warning: {len(result['stale_prompts'])} prompt(s) no longer match this index; recapture them.", fg=typer.colors.YELLOW, err=True)
+    typer.echo(f"Report: {folder / report.REPORT_MD}")

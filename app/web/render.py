@@ -78,12 +78,23 @@ def answer_markdown(answer: Answer) -> str:
         for markers, citation in _by_paper(answer.citations):
             when = f" ({citation.date.isoformat()})" if citation.date else ""
             lines.append(f"- {' '.join(f'[{m}]' for m in markers)} *{escape_markdown(citation.title)}*{when}")
+    if answer.statements:
+        lines += ["", check_summary(answer)]
     ms = answer.timings_ms.get("total", 0.0)
     took = f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
     wrote = answer.backend if answer.statements else "extractive"  # a generative backend that fell back quotes
     label = "Not answered by the indexed papers" if answer.refused else BACKEND_LABELS[wrote]
     lines += ["", f"*{label} · {took}*"]
     return "\n".join(lines)
+
+
+def check_summary(answer: Answer) -> str:
+    """The citation check's verdicts in one line: how many sentences passed, and why the others did not (their
+    text is never shown)."""
+    passed = sum(s.supported for s in answer.statements)
+    why = sorted({s.reason for s in answer.statements if not s.supported and s.reason != "empty"})
+    line = f"*Citation check: {passed} of {len(answer.statements)} sentences supported"
+    return line + (f"; not shown: {escape_markdown('; '.join(why))}*" if why else "*")
 
 
 def _by_paper(citations: list[Citation]) -> list[tuple[list[int], Citation]]:
