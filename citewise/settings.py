@@ -210,7 +210,9 @@ class VerifierSettings(BaseModel):
         "question contains.",
     )
     cited_coverage: float = Field(
-        0.3, description="Share of a sentence's content words its cited sentences (with their titles) must contain."
+        0.3,
+        description="Share of a sentence's content words its cited sentences must contain (words of the cited paper's "
+        "title aside: naming a paper is no evidence).",
     )
     span_floor: float = Field(
         0.3,
