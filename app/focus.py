@@ -47,7 +47,7 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
         Focus(label="a cost in money", pattern=r"\$\s?\d|\b\d[\d.,]*\s*(dollars?|usd|cents?)\b|\bper (million|thousand) tokens\b"),
     ),
     (
-        re.compile(rf"\bhow many {_DEVICES}\b|\bnumber of {_DEVICES}\b|\b{_DEVICES}[\w\s,()-]{{0,20}}\bcount\b", re.I),
+        re.compile(rf"\bhow many (?:[\w-]+\s){{0,2}}{_DEVICES}\b|\bnumber of {_DEVICES}\b|\b{_DEVICES}[\w\s,()-]{{0,20}}\bcount\b", re.I),
         Focus(label="a device count", pattern=rf"\b\d[\d,]*\s*(?:[\w-]+\s){{0,2}}{_DEVICES}\b|\b\d+\s*[x×]\s*[A-Z]\w*\d"),
     ),
     (
@@ -60,7 +60,7 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
         Focus(label="the hardware model", pattern=_HARDWARE, ignore_case=False),
     ),
     (
-        re.compile(r"\b(parameter count|how many parameters|number of parameters|params|model size|how (big|large) (is|are) the models?)\b", re.I),
+        re.compile(r"\b(parameter count|how many parameters|number of parameters|params|model sizes?|how (big|large) (is|are|was|were) the models?)\b", re.I),
         Focus(label="a parameter count", pattern=r"\b\d+(\.\d+)?\s*(M|B|K|million|billion)\b(?!\s*(tokens|requests|images))|\b\d[\d.,]*\s*(million|billion)?\s*parameters\b"),
     ),
     (
@@ -68,7 +68,11 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
         Focus(label="the bit widths", pattern=r"\bW\d+A\d+\b|\b(INT|FP|int|fp)\d+\b|\b\d+[- ]bits?\b|\bbit-?widths? of \d"),
     ),
     (
-        re.compile(r"\b(which|what) (models|llms|language models|base models|backbones)\b(?! (does|do|did) it (speed|accelerat))|\bmodels? exactly\b|\bwhich ones exactly\b", re.I),
+        re.compile(
+            r"\b(which|what) (models|llms|language models|base models|backbones|(embedding|encoder|base|backbone|language|vision) models?)\b"
+            r"(?! (does|do|did) it (speed|accelerat))|\bmodels? exactly\b|\bwhich ones exactly\b",
+            re.I,
+        ),
         Focus(label="the model names", pattern=_MODEL_FAMILIES, ignore_case=False),
     ),
     (
@@ -78,11 +82,39 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
 ]
 
 
+# A figure asked for in a unit ("TTFT in milliseconds", "how many GPU hours", "how many MB smaller") or on a named
+# metric ("What COCO mAP…", "What FID…"): the paper must give a number in that unit, or next to that metric.
+_UNITS = [  # (the unit in the question, as the refusal names it, a number in that unit in a paper)
+    (r"milli-?seconds?|\bms\b", "milliseconds", r"\d\s*(ms|milli-?seconds?)\b"),
+    (r"micro-?seconds?|\bµs\b", "microseconds", r"\d\s*(µs|us|micro-?seconds?)\b"),
+    (r"(gpu|tpu|npu)[- ]hours|\bhours\b", "hours", r"\d[\d.,]*\s*(k\s*)?((gpu|tpu|npu)[- ])?hours\b"),
+    (r"\bdays\b", "days", r"\d[\d.,]*\s*days\b"),
+    (r"giga-?bytes?|\bgb\b", "gigabytes", r"\d\s*(GB|gigabytes?)\b"),
+    (r"mega-?bytes?|\bmb\b", "megabytes", r"\d\s*(MB|megabytes?)\b"),
+    (r"mm\^?2|mm²|square milli", "mm²", r"\d\s*(mm\^?2|mm²|square millimet)"),
+    (r"\bwatts?\b|\bjoules?\b", "watts or joules", r"\d\s*(W|watts?|J|joules?|mJ)\b"),
+]
+_METRICS = r"mAP|FID|BLEU|ROUGE(-\w+)?|PPL|perplexity|F1|top-?[15]|PSNR|SSIM|LPIPS|IoU|CLIP[- ]score|pass@\d+|EM|exact match"
+
+
+def _figure_focus(text: str) -> Focus | None:
+    if not re.search(r"\b(how (many|much)|what|which)\b", text, re.I):
+        return None
+    for unit, label, stated in _UNITS:
+        if re.search(rf"\b(in|how many|how much|of)\s+(\w+\s)?({unit})", text, re.I):
+            return Focus(label=f"a figure in {label}", pattern=stated)
+    metric = re.search(rf"(?<![\w-])({_METRICS})(?![\w-])", text)
+    if metric:
+        name = re.escape(metric[1])
+        return Focus(label=f"a {metric[1]} figure", pattern=rf"{name}[^.]{{0,60}}\d|\d[^.]{{0,40}}{name}", ignore_case=False)
+    return None
+
+
 def question_focus(text: str) -> Focus | None:
     for pattern, focus in _FOCI:
         if pattern.search(text):
             return focus
-    return None
+    return _figure_focus(text)
 
 
 # Names in a question that a paper must contain to answer it: CamelCase (LongBench, DistriFusion), ALL-CAPS words

@@ -24,6 +24,7 @@ _FRAMING = {
     "paper", "work", "studi", "propos", "discuss", "describ", "present", "introduc", "research",
     "articl", "publish", "find", "list", "show", "report", "method", "approach", "use", "about", "relat",
     "which", "what", "who", "how", "why", "when", "where", "doe", "do", "up", "ani", "some", "paper'",
+    "gain", "benefit", "improv", "result", "claim", "collect", "index", "mani", "much",
 }
 
 

@@ -59,7 +59,8 @@ class QueryFilters(BaseModel):
 
 
 def filters_from_question(question: str) -> QueryFilters:
-    """Dates a user states plainly: 'papers from 2021', 'in 2024', 'since 2025', 'before 2023', 'between 2021 and 2023'."""
+    """Dates a user states plainly: 'papers from 2021', 'in 2024', 'since 2025', 'before 2023', 'between 2021 and 2023',
+    'which 2025 paper'."""
     text = question.lower()
     if m := re.search(rf"\bbetween {_YEAR} and {_YEAR}\b", text):
         return QueryFilters(since=date(int(m[1]), 1, 1), until=date(int(m[2]), 12, 31))
@@ -77,6 +78,8 @@ def filters_from_question(question: str) -> QueryFilters:
             last = (date(year + (month == 12), month % 12 + 1, 1) - date.resolution)
             return QueryFilters(since=date(year, month, 1), until=last)
         return QueryFilters(since=date(year, 1, 1), until=date(year, 12, 31))
+    if m := re.search(rf"\b{_YEAR}\s+(?:papers?|work|works|publications?|articles?|studies)\b", text):  # "which 2025 paper"
+        return QueryFilters(since=date(int(m[1]), 1, 1), until=date(int(m[1]), 12, 31))
     return QueryFilters()
 
 
