@@ -41,11 +41,15 @@ def _ensure_index(settings: Settings, quiet: bool) -> None:
     typer.echo(f"Indexed {ingested.papers_total} papers ({ingested.chunks_total} chunks) at {settings.index_dir}.", err=True)
 
 
+def _check_split(split: str | None) -> None:
+    if split not in (None, "dev", "test"):
+        raise CitewiseError(f"Unknown split '{split}'; use dev or test.")
+
+
 def _questions(settings: Settings, dataset: str | None, limit: int | None, split: str | None = None):  # noqa: ANN202
     from citewise.evals.datasets import load_seed
 
-    if split not in (None, "dev", "test"):
-        raise CitewiseError(f"Unknown split '{split}'; use dev or test.")
+    _check_split(split)
     questions = load_seed(dataset or settings.evals.dataset, split)  # type: ignore[arg-type]
     return questions[:limit] if limit else questions
 
@@ -248,8 +252,7 @@ def verifier(
     from citewise.evals.verifier_run import METHODS, run_verifier, summary_rows, write_verifier_run
 
     try:
-        if split not in (None, "dev", "test"):
-            raise CitewiseError(f"Unknown split '{split}'; use dev or test.")
+        _check_split(split)
         settings = command_settings(config, preset, index_dir)
         captured = [p for p in load_prompts(prompts) if split is None or p.split == split][:limit]
         recorded = load_answers(answers)
