@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -164,13 +165,19 @@ def _has_any(text: str, stems: set[str]) -> bool:
     return any(f" {stem}" in text for stem in stems)
 
 
+def is_name(token: str) -> bool:
+    """One token that names something: CamelCase (DistServe, vLLM), letters with digits (A100, GPT-4, WMT14,
+    gpt-oss-120B) or an acronym (MMLU); not a bare quantity ("2.7x", "3-6x")."""
+    return (
+        bool(_TOKEN.fullmatch(token)) and token == token.strip(".-/")
+        and bool(_NAME.fullmatch(token)) and not _QUANTITY_ONLY.fullmatch(token)
+    )
+
+
 def names_in(claim: str) -> set[str]:
-    """Proper names a sentence uses: CamelCase (DistServe, vLLM), letters with digits (A100, GPT-4, WMT14,
-    gpt-oss-120B), acronyms (MMLU) and capitalised words inside the sentence (Jetson, NVIDIA)."""
+    """Proper names a sentence uses (``is_name``), and capitalised words inside the sentence (Jetson, NVIDIA)."""
     text = _MARKER.sub(" ", claim)
-    tokens = {t.strip(".-/") for t in _TOKEN.findall(text)}
-    names = {t for t in tokens if _NAME.fullmatch(t) and not _QUANTITY_ONLY.fullmatch(t)}
-    return names | set(_CAPITALISED.findall(text))
+    return {t for t in (t.strip(".-/") for t in _TOKEN.findall(text)) if is_name(t)} | set(_CAPITALISED.findall(text))
 
 
 def mentions(text: str, name: str) -> bool:
@@ -207,7 +214,6 @@ class CitationVerifier:
         self.tokenize = tokenize or LexicalTokenizer.from_settings(IndexSettings()).tokenize
         self.paper_titles = set(paper_titles)
         self.paper_names = {short_name(t) for t in self.paper_titles if " " not in short_name(t)}
-        self.common_words = {w for w in embedder.tokenizer.get_vocab() if w.isalpha() and w.islower()}
 
     def check(self, sentence: str, sources: list[Evidence], question: str = "") -> Statement:
         """Verdict on one sentence; ``sources`` are numbered from 1 as the model saw them."""
@@ -281,23 +287,32 @@ class CitationVerifier:
         """Names in a sentence, plus any word that is an indexed paper's name ("Galaxy", "Splitwise") even where
         it opens the sentence."""
         words = set(re.findall(r"[\w/-]+", _MARKER.sub(" ", claim)))
-        uncommon = {w for w in words if re.fullmatch(r"[A-Z][a-z]{3,}", w) and not self._common(w.lower())}  # "Splitwise"
-        return names_in(claim) | (words & self.paper_names) | uncommon
+        return names_in(claim) | {w for w in words if self._is_paper_or_uncommon_name(w)}
+
+    def _is_paper_or_uncommon_name(self, word: str) -> bool:
+        """An indexed paper's name, or a capitalised word that is no common English ("Splitwise")."""
+        return word in self.paper_names or (re.fullmatch(r"[A-Z][a-z]{3,}", word) is not None and not self._common(word.lower()))
 
     def _attributed_elsewhere(self, claim: str, cited: list[Evidence], cited_text: str) -> str:
         """Another paper's title in the sentence, or a sentence whose subject is a system other than the cited
         paper's that the cited sentence never names ("Galaxy cuts memory by 90%" citing TPI-LLM's result)."""
-        own = {e.paper.title for e in cited}
-        for title in self.paper_titles - own:
+        own_titles = {e.paper.title for e in cited}
+        for title in self.paper_titles - own_titles:
             if len(title) > 20 and title.lower() in claim.lower():
                 return title
-        opening = re.match(r"(?:the\s+)?([\w./-]+(?:\s+[A-Z][\w./-]*)?)", claim, re.I)
-        subject = opening[1] if opening else ""
-        own = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
-        first = subject.split()[0] if subject else ""
-        if first and first not in own and first in self.names_in(first + " x") and not mentions(cited_text, first):
+        opening = re.match(r"(?:the\s+)?([\w./-]+)", claim, re.I)
+        first = opening[1] if opening else ""
+        own_names = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
+        named = is_name(first) or ("." not in first and self._is_paper_or_uncommon_name(first))
+        if first and first not in own_names and named and not mentions(cited_text, first):
             return first
         return ""
+
+    @cached_property
+    def common_words(self) -> set[str]:
+        """Whole lower-case words of the encoder's vocabulary: common English (read on the first check, not at
+        start-up)."""
+        return {w for w in self.embedder.tokenizer.get_vocab() if w.isalpha() and w.islower()}
 
     def _common(self, word: str) -> bool:
         """A word of everyday English: a whole word of the encoder's vocabulary, or one with a suffix dropped."""
@@ -477,12 +492,13 @@ def _metric_direction(claim: str, cited_text: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=4096)  # the same cited papers come back for every sentence of an answer
 def _own_names(title: str, abstract: str) -> set[str]:
     """What a paper calls its own system: its title's name, and the name its abstract uses most ("LLMCompiler" in
     "An LLM Compiler for Parallel Function Calling")."""
     counts: dict[str, int] = {}
     for name in re.findall(r"[\w./-]+", abstract):
-        if name in names_in(name + " x"):
+        if is_name(name):
             counts[name.strip(".")] = counts.get(name.strip("."), 0) + 1
     top = max(counts.values(), default=0)
     return {short_name(title)} | {n for n, c in counts.items() if c == top and c > 1}

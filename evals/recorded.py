@@ -20,6 +20,7 @@ from citewise.app.assistant import Assistant
 from citewise.app.llm.base import ChatMessage
 from citewise.errors import CitewiseError
 from citewise.evals.datasets import SeedQuestion, Split
+from citewise.evals.seed_run import history_of
 
 ErrorType = Literal["wrong_number", "wrong_source", "polarity", "unsupported_detail", "wrong_paper"]
 ERROR_TYPES: tuple[ErrorType, ...] = ("wrong_number", "wrong_source", "polarity", "unsupported_detail", "wrong_paper")
@@ -30,7 +31,8 @@ BUNDLED_ANSWERS = "verifier_answers.jsonl"
 
 def prompt_key(messages: Sequence[ChatMessage] | Sequence[dict]) -> str:
     """Names a prompt by its content, so a replayed answer is found whatever order questions run in."""
-    text = "\n\n".join(f"{m['role'] if isinstance(m, dict) else m.role}: {m['content'] if isinstance(m, dict) else m.content}" for m in messages)
+    plain = [m if isinstance(m, dict) else m.model_dump() for m in messages]
+    text = "\n\n".join(f"{m['role']}: {m['content']}" for m in plain)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -51,9 +53,6 @@ class CapturedPrompt(BaseModel):
     system: str
     user: str
     sources: list[SourceLine]
-
-    def messages(self) -> list[ChatMessage]:
-        return [ChatMessage(role="system", content=self.system), ChatMessage(role="user", content=self.user)]
 
 
 class RecordedSentence(BaseModel):
@@ -83,9 +82,7 @@ def capture_prompts(
     Earlier turns of a follow-up are answered extractively, as their history."""
     captured = []
     for i, q in enumerate(questions, 1):
-        history: list[tuple[str, str]] = []
-        for earlier in q.history:
-            history.append((earlier, assistant.ask(earlier, history=list(history)).answer))
+        history = history_of(assistant, q, None)
         gathered = assistant.gather(assistant.understand(q.question, history))
         if progress:
             progress(i, len(questions))

@@ -24,10 +24,16 @@ RETRIEVAL_METRICS = ("recall@5", "recall@10", "mrr@10", "ndcg@10", "context_reca
 HEADLINE = ANSWER_METRICS + ("recall@5", "mrr@10", "ndcg@10")
 
 
-def ask_with_history(assistant: Assistant, q: SeedQuestion, backend: str | None) -> tuple[Answer, list[tuple[str, str]]]:
+def history_of(assistant: Assistant, q: SeedQuestion, backend: str | None) -> list[tuple[str, str]]:
+    """The (question, answer) pairs of a follow-up's earlier turns, each asked in order, as the web UI does."""
     pairs: list[tuple[str, str]] = []
     for earlier in q.history:
         pairs.append((earlier, assistant.ask(earlier, backend=backend, history=list(pairs)).answer))
+    return pairs
+
+
+def ask_with_history(assistant: Assistant, q: SeedQuestion, backend: str | None) -> tuple[Answer, list[tuple[str, str]]]:
+    pairs = history_of(assistant, q, backend)
     return assistant.ask(q.question, backend=backend, history=list(pairs)), pairs
 
 

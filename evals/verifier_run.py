@@ -17,7 +17,7 @@ from typing import Any
 
 from citewise.app.answers import Answer, Statement
 from citewise.app.assistant import Assistant
-from citewise.evals import report
+from citewise.evals import metrics, report
 from citewise.evals.recorded import ERROR_TYPES, CapturedPrompt, RecordedAnswer, prompt_key
 from citewise.evals.replay_server import CHUNKINGS, ReplayServer
 from citewise.settings import LLMSettings
@@ -126,7 +126,6 @@ def summarize(rows: Sequence[dict[str, Any]], method: str) -> dict[str, Any]:
                 caught[error].append(not kept)
     declines = [r[method]["refused"] for r in rows if r["variant"] == "declines"]
     every_caught = [c for values in caught.values() for c in values]
-    mean = lambda xs: round(sum(xs) / len(xs), 3) if xs else None  # noqa: E731
     return {
         "faithful_kept": mean(faithful),
         "faithful_sentences": len(faithful),
@@ -139,13 +138,13 @@ def summarize(rows: Sequence[dict[str, Any]], method: str) -> dict[str, Any]:
         "declines": len(declines),
         "faithful_answers_shown": mean([r[method]["shown"] for r in rows if r["variant"] == "faithful"]),
         "same_verdicts_across_chunkings": mean([r[method]["same_across_chunkings"] for r in rows]),
-        "answer_ms_p50": _median([r[method]["ms"] for r in rows]),
+        "answer_ms_p50": metrics.percentiles([r[method]["ms"] for r in rows], (50,))["p50"],
     }
 
 
-def _median(values: list[float]) -> float | None:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] if ordered else None
+def mean(values: Sequence[bool]) -> float | None:
+    value = metrics.mean(values)
+    return None if value is None else round(value, 3)
 
 
 SUMMARY = [
