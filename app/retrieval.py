@@ -1,7 +1,9 @@
-"""Stage 2a, retrieval: FAISS and BM25 fused by weighted reciprocal rank, named papers first, spread across papers."""
+"""Stage 2a, retrieval: papers ranked by FAISS and BM25 votes fused by weighted reciprocal rank, named papers
+first; spread across papers only when the question asks for several."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -23,20 +25,39 @@ class Hit(BaseModel):
     row: int = Field(description="Chunk row in the index.")
     chunk: Chunk
     paper: Paper
-    score: float = Field(description="Fused score (reciprocal ranks, plus the named-paper boost).")
-    dense_score: float | None = None
-    lexical_score: float | None = None
+    score: float = Field(description="Its paper's fused score (reciprocal ranks, plus the named-paper boost).")
+    dense_score: float | None = Field(None, description="Cosine similarity of the chunk to the question.")
     named_in_question: bool = Field(False, description="The question names this chunk's paper.")
 
 
+DIVERSE_KINDS = frozenset({"which_papers", "catalog", "comparison"})
+
+
+class PaperScore(BaseModel):
+    """One candidate paper and the fused score that ranks it."""
+
+    paper_row: int
+    score: float = Field(description="Weighted reciprocal ranks over the lists that found it, plus the named-paper boost.")
+    named_in_question: bool = False
+
+
 class HybridRetriever:
+    """Ranks papers, not chunks: each list (dense chunks, BM25 chunks, BM25 over whole papers) votes for a paper
+    with its best rank there, so a paper split into several windows is neither counted twice nor split in two."""
+
     def __init__(self, index: PaperIndex, embedder: Embedder, settings: RetrievalSettings) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
 
-    def allowed_rows(self, filters: QueryFilters) -> np.ndarray | None:
-        """Chunk rows whose paper passes the filters; None when nothing is filtered."""
+    @cached_property
+    def _chunk_rows_of_paper(self) -> list[np.ndarray]:
+        order = np.argsort(self.index.chunk_paper_row, kind="stable")
+        bounds = np.searchsorted(self.index.chunk_paper_row[order], np.arange(len(self.index.paper_upvotes) + 1))
+        return [order[bounds[p] : bounds[p + 1]] for p in range(len(bounds) - 1)]
+
+    def allowed_papers(self, filters: QueryFilters) -> np.ndarray | None:
+        """Mask over paper rows of those passing the filters; None when nothing is filtered."""
         if filters.is_empty():
             return None
         ok = np.ones(len(self.index.paper_published_ordinal), dtype=bool)
@@ -47,63 +68,78 @@ class HybridRetriever:
             ok &= (published <= filters.until.toordinal()) & (published > 0)
         if filters.min_upvotes is not None:
             ok &= self.index.paper_upvotes >= filters.min_upvotes
-        return np.flatnonzero(ok[self.index.chunk_paper_row])
+        return ok
 
-    def candidates(self, question: Question, query_vector: np.ndarray, method: Method = "hybrid") -> dict[int, Hit]:
-        """Fused candidates by chunk row; ``method`` 'dense' or 'bm25' runs one side alone (for evaluation)."""
+    def rank_papers(self, question: Question, query_vector: np.ndarray, method: Method = "hybrid") -> list[PaperScore]:
+        """Candidate papers, best first; ``method`` 'dense' or 'bm25' runs one side alone (for evaluation)."""
         s = self.settings
-        allowed = self.allowed_rows(question.filters)
-        fused: dict[int, float] = {}
-        dense_scores: dict[int, float] = {}
-        lexical_scores: dict[int, float] = {}
+        allowed_papers = self.allowed_papers(question.filters)
+        allowed_chunks = None if allowed_papers is None else np.flatnonzero(allowed_papers[self.index.chunk_paper_row])
+        votes: list[tuple[float, np.ndarray]] = []  # (weight, paper rows best first, repeats allowed)
         if method in ("hybrid", "dense"):
-            rows, scores = search_dense(self.index.dense, query_vector, s.candidates, allowed)
-            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist())):
-                fused[row] = fused.get(row, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-                dense_scores[row] = score
+            rows, _ = search_dense(self.index.dense, query_vector, s.candidates, allowed_chunks)
+            votes.append((s.dense_weight, self.index.chunk_paper_row[rows]))
         if method in ("hybrid", "bm25"):
-            mask = None
-            if allowed is not None:
-                mask = np.zeros(self.index.lexical.size, dtype=bool)
-                mask[allowed] = True
-            rows, scores = self.index.lexical.search(question.search_query, s.candidates, mask)
-            for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist())):
-                fused[row] = fused.get(row, 0.0) + s.lexical_weight / (s.rrf_k + rank + 1)
-                lexical_scores[row] = score
-        named_papers = set(question.named_paper_rows) if method == "hybrid" else set()
-        if named_papers:
-            allowed_set = None if allowed is None else set(allowed.tolist())
-            for row in np.flatnonzero(np.isin(self.index.chunk_paper_row, list(named_papers))).tolist():
-                if allowed_set is None or row in allowed_set:
-                    fused[row] = fused.get(row, 0.0) + s.title_boost
-        hits: dict[int, Hit] = {}
-        for row, score in fused.items():
-            chunk, paper_row = self.index.store.chunk_at(row)
-            hits[row] = Hit(
-                row=row,
-                chunk=chunk,
-                paper=self.index.store.paper_at(paper_row),
-                score=score,
-                dense_score=dense_scores.get(row),
-                lexical_score=lexical_scores.get(row),
-                named_in_question=paper_row in named_papers,
+            chunk_mask = None
+            if allowed_chunks is not None:
+                chunk_mask = np.zeros(self.index.lexical.size, dtype=bool)
+                chunk_mask[allowed_chunks] = True
+            rows, _ = self.index.lexical.search(question.search_query, s.candidates, chunk_mask)
+            votes.append((s.lexical_weight, self.index.chunk_paper_row[rows]))
+            if self.index.paper_lexical is not None:
+                papers, _ = self.index.paper_lexical.search(question.search_query, s.candidates, allowed_papers)
+                votes.append((s.paper_lexical_weight, papers))
+        fused: dict[int, float] = {}
+        for weight, papers in votes:
+            for rank, paper in enumerate(dict.fromkeys(papers.tolist())):  # a paper's rank is its best entry's
+                fused[paper] = fused.get(paper, 0.0) + weight / (s.rrf_k + rank + 1)
+        named = set(question.named_paper_rows) if method == "hybrid" else set()
+        for paper in named:
+            if allowed_papers is None or allowed_papers[paper]:
+                fused[paper] = fused.get(paper, 0.0) + s.title_boost
+        ranked = sorted(fused.items(), key=lambda item: -item[1])
+        return [PaperScore(paper_row=p, score=score, named_in_question=p in named) for p, score in ranked]
+
+    def hits_of(self, paper: PaperScore, query_vector: np.ndarray) -> list[Hit]:
+        """A ranked paper's chunks, closest to the question first."""
+        rows = self._chunk_rows_of_paper[paper.paper_row]
+        similarity = np.asarray(self.index.vectors[rows], dtype=np.float32) @ query_vector
+        order = np.argsort(-similarity, kind="stable")
+        record = self.index.store.paper_at(paper.paper_row)
+        return [
+            Hit(
+                row=int(rows[i]),
+                chunk=self.index.store.chunk_at(int(rows[i]))[0],
+                paper=record,
+                score=paper.score,
+                dense_score=float(similarity[i]),
+                named_in_question=paper.named_in_question,
             )
-        return hits
+            for i in order
+        ]
 
     def search(
         self, question: Question, top_k: int | None = None, method: Method = "hybrid", query_vector: np.ndarray | None = None
     ) -> list[Hit]:
+        """The top chunks: the best papers' chunks in order, or for a question that asks for several papers an
+        MMR pick across papers with a per-paper cap."""
         top_k = top_k or self.settings.top_k
         if query_vector is None:
             query_vector = self.embedder.encode_query(question.search_query)
-        hits = self.candidates(question, query_vector, method)
-        return self.diversify(sorted(hits.values(), key=lambda h: -h.score), query_vector, top_k)
+        papers = self.rank_papers(question, query_vector, method)
+        diverse = question.kind in DIVERSE_KINDS
+        wanted = max(top_k * 4, 20) if diverse else top_k
+        pool: list[Hit] = []
+        for paper in papers:
+            if len(pool) >= wanted:
+                break
+            pool.extend(self.hits_of(paper, query_vector))
+        return self.diversify(pool, top_k) if diverse else pool[:top_k]
 
-    def diversify(self, ranked: list[Hit], query_vector: np.ndarray, top_k: int) -> list[Hit]:
-        """MMR over the fused list with a per-paper cap, so "which papers…" sees several papers."""
-        if len(ranked) <= 1:
-            return ranked[:top_k]
-        pool = ranked[: max(top_k * 4, 20)]
+    def diversify(self, pool: list[Hit], top_k: int) -> list[Hit]:
+        """MMR over the ranked pool with a per-paper cap, so "which papers…" sees several papers."""
+        if len(pool) <= 1:
+            return pool[:top_k]
         vectors = np.asarray(self.index.vectors[[h.row for h in pool]], dtype=np.float32)
         relevance = np.array([h.score for h in pool])
         relevance = (relevance - relevance.min()) / (np.ptp(relevance) or 1.0)

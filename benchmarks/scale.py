@@ -180,7 +180,6 @@ def bm25_at(count: int, sentences: list[str], claims: list[str], tmp: Path) -> d
 
     texts = synthetic_texts(sentences, count)
     folder = tmp / f"bm25-{count}"
-    folder.mkdir()
     before = rss_mb()
     started = time.perf_counter()
     build_lexical(texts, folder, ENGLISH)

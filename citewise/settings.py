@@ -129,12 +129,19 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(50, description="Candidates taken from each of the dense and lexical lists before fusion.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(1.0, description="Weight of the dense list in fusion.")
-    lexical_weight: float = Field(1.0, description="Weight of the BM25 list in fusion.")
+    lexical_weight: float = Field(1.0, description="Weight of the BM25 list over chunks in fusion.")
+    paper_lexical_weight: float = Field(
+        1.0, description="Weight of the BM25 list over whole papers (title + abstract) in fusion."
+    )
     title_boost: float = Field(
         0.05, description="Fused-score bonus when the question names a paper's system/acronym from its title."
     )
-    max_chunks_per_paper: int = Field(2, description="Cap on chunks from one paper in the final top-k (diversity).")
-    mmr_lambda: float = Field(0.7, description="Relevance-vs-novelty trade-off when picking across papers.")
+    max_chunks_per_paper: int = Field(
+        2, description="Cap on chunks from one paper in the top-k of a question that asks for several papers."
+    )
+    mmr_lambda: float = Field(
+        0.7, description="Relevance-vs-novelty trade-off when a question that asks for several papers picks across them."
+    )
 
 
 class EvidenceSettings(BaseModel):

@@ -19,6 +19,8 @@ from citewise.errors import CitewiseError
 from citewise.settings import IndexSettings
 
 LEXICAL_DIR = "bm25"
+# BM25 over each paper's whole title + abstract: a term split across two windows still counts once per paper
+PAPER_LEXICAL_DIR = "bm25_papers"
 # bm25s's default, spelt out so that a new default in a later bm25s cannot re-split the terms of an existing index
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
@@ -75,6 +77,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 def build_lexical(texts: list[str], folder: Path, tokenizer: LexicalTokenizer) -> None:
+    folder.mkdir()
     retriever = bm25s.BM25()
     retriever.index(tokenizer.tokenize_ids(texts), show_progress=False)
     retriever.save(str(folder))

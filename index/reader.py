@@ -11,7 +11,7 @@ import numpy as np
 from citewise.errors import CitewiseError
 from citewise.index.dense import DENSE_NAME, load_dense
 from citewise.index.durable import file_sha256
-from citewise.index.lexical import LEXICAL_DIR, LexicalIndex, LexicalTokenizer
+from citewise.index.lexical import LEXICAL_DIR, PAPER_LEXICAL_DIR, LexicalIndex, LexicalTokenizer
 from citewise.index.manifest import SCHEMA_VERSION, Manifest
 from citewise.index.store import STORE_NAME, Store
 from citewise.index.versions import CURRENT_NAME, VERSIONS_DIR, current_version_dir
@@ -51,6 +51,7 @@ class PaperIndex:
     store: Store
     dense: object
     lexical: LexicalIndex
+    paper_lexical: LexicalIndex | None  # None in versions written before papers had their own BM25 index
     vectors: np.ndarray
     chunk_paper_row: np.ndarray
     paper_published_ordinal: np.ndarray
@@ -92,6 +93,8 @@ class PaperIndex:
                 store=Store(folder / STORE_NAME),
                 dense=load_dense(folder / DENSE_NAME, settings.index),
                 lexical=LexicalIndex(folder / LEXICAL_DIR, manifest.lexical),
+                paper_lexical=LexicalIndex(folder / PAPER_LEXICAL_DIR, manifest.lexical)
+                if (folder / PAPER_LEXICAL_DIR).is_dir() else None,
                 vectors=np.load(folder / VECTORS_NAME, mmap_mode="r"),
                 chunk_paper_row=meta["paper_row"],
                 paper_published_ordinal=meta["published_ordinal"],

@@ -10,7 +10,7 @@ import numpy as np
 
 from citewise.index.dense import DENSE_NAME, build_dense, save_dense
 from citewise.index.durable import file_sha256
-from citewise.index.lexical import LEXICAL_DIR, LexicalTokenizer, build_lexical
+from citewise.index.lexical import LEXICAL_DIR, PAPER_LEXICAL_DIR, LexicalTokenizer, build_lexical
 from citewise.index.manifest import FileRecord, Manifest
 from citewise.index.store import STORE_NAME, write_store
 from citewise.index.versions import new_build_dir, next_version_name, publish
@@ -57,9 +57,9 @@ def _write_files(
     np.savez(build / CHUNK_META_NAME, **_chunk_metadata(papers, chunks))
     dense, kind = build_dense(vectors, settings.index)
     save_dense(dense, build / DENSE_NAME)
-    (build / LEXICAL_DIR).mkdir()
     tokenizer = LexicalTokenizer.from_settings(settings.index)
     build_lexical([c.text for c in chunks], build / LEXICAL_DIR, tokenizer)
+    build_lexical([f"{p.title} {p.abstract}" for p in papers], build / PAPER_LEXICAL_DIR, tokenizer)
     files = {
         str(path.relative_to(build)): FileRecord(bytes=path.stat().st_size, sha256=file_sha256(path))
         for path in sorted(build.rglob("*"))
