@@ -3,8 +3,10 @@
     <cache_root>/<dataset>-<key>/        an ordinary Citewise index folder (CURRENT, versions/, embedding-cache/)
     <cache_root>/<dataset>-<key>/cache.json   {"corpus_sha256", "embedding_model", "chunking"}
 
-``key`` hashes the corpus file together with the embedding model and chunker settings, so a changed corpus or
-model gets a new folder instead of a silently stale index."""
+``key`` hashes what decides the vectors (the corpus file, the encoder, the chunker), so a changed corpus or
+model gets a new folder instead of a silently stale index, and the embedding cache inside a folder stays valid.
+The index in a folder is rebuilt (re-embedding nothing) when anything else it depends on changed: the BM25
+tokenizer or the index layout the writer produces."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from pathlib import Path
 
 from citewise.cache import cache_root
 from citewise.index.durable import file_sha256
+from citewise.index.lexical import LexicalTokenizer
 from citewise.index.versions import current_version_dir
+from citewise.index.writer import INDEX_LAYOUT_REVISION
 from citewise.ingest.chunking import CHUNKER_REVISION
 from citewise.settings import Settings
 
@@ -25,7 +29,7 @@ def default_cache_root() -> Path:
     return cache_root() / "beir"
 
 
-def cache_identity(corpus: Path, settings: Settings) -> dict[str, object]:
+def vector_identity(corpus: Path, settings: Settings) -> dict[str, object]:
     return {
         "corpus_sha256": file_sha256(corpus),
         "embedding_model": settings.embedding.encoder_id,
@@ -35,8 +39,14 @@ def cache_identity(corpus: Path, settings: Settings) -> dict[str, object]:
 
 
 def cache_dir_for(corpus: Path, dataset: str, settings: Settings, cache_root: Path | None = None) -> tuple[Path, dict]:
-    identity = cache_identity(corpus, settings)
-    key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+    """The folder for ``corpus`` and the identity its index must match to be reused."""
+    vectors = vector_identity(corpus, settings)
+    key = hashlib.sha256(json.dumps(vectors, sort_keys=True).encode()).hexdigest()[:12]
+    identity = {
+        **vectors,
+        "lexical": LexicalTokenizer.from_settings(settings.index).model_dump(),
+        "index_layout": INDEX_LAYOUT_REVISION,
+    }
     return (cache_root or default_cache_root()) / f"{dataset}-{key}", identity
 
 

@@ -18,6 +18,8 @@ from citewise.records import Chunk, Paper
 from citewise.settings import Settings
 
 VECTORS_NAME = "vectors.npy"
+# what the files of a version are; 2: BM25 over whole papers beside BM25 over chunks
+INDEX_LAYOUT_REVISION = 2
 CHUNK_META_NAME = "chunk_meta.npz"
 
 

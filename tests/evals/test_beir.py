@@ -104,7 +104,10 @@ def test_eval_beir_on_a_scifact_slice(scifact_slice: Path, tmp_path: Path):
     assert len(runs) == 1
     report = json.loads((runs[0] / "report.json").read_text())
     assert report["dataset"] == "scifact-slice" and report["split"] == "train" and report["queries"] == 12
-    assert set(report["methods"]) == {"bm25", "dense", "hybrid"}
+    # the simple recipe runs beside the engine's methods, so every report shows the gap to it
+    assert set(report["methods"]) == {"bm25", "dense", "hybrid", "recipe-bm25", "recipe-dense", "recipe-fused"}
+    assert report["hybrid_minus_recipe_ndcg@10"] == pytest.approx(
+        report["methods"]["hybrid"]["ndcg@10"] - report["methods"]["recipe-fused"]["ndcg@10"])
     for values in report["methods"].values():
         for metric in ("ndcg@10", "recall@100", "map"):
             assert 0.0 <= values[metric] <= 1.0
@@ -112,7 +115,7 @@ def test_eval_beir_on_a_scifact_slice(scifact_slice: Path, tmp_path: Path):
     # a small corpus is easy: every method finds most gold abstracts in its top 100
     assert min(v["recall@100"] for v in report["methods"].values()) > 0.8
     assert 0.0 <= report["evidence"]["quotes_gold_evidence"] <= 1.0 and report["evidence"]["claims"] > 0
-    assert (runs[0] / "methods.png").is_file() and "hybrid" in (runs[0] / "report.md").read_text()
+    assert (runs[0] / "methods.png").is_file() and "recipe-fused" in (runs[0] / "report.md").read_text()
     assert "hybrid" in result.output
 
     # the cached index is reused on the next run (same corpus, model and chunker)
