@@ -60,12 +60,14 @@ def document_paper(text: str, metadata: dict[str, Any], doc_id: str, source: str
 def _joined(nodes: list[Any]) -> str:
     """A document's text from its chunks, in order, the overlap between neighbouring chunks written once."""
     text = ""
-    for node in sorted(nodes, key=lambda n: n.start_char_idx or 0):
-        piece, start = node.get_content(), node.start_char_idx
+    for node in sorted(nodes, key=lambda n: getattr(n, "start_char_idx", None) or 0):
+        piece, start = node.get_content(), getattr(node, "start_char_idx", None)  # a Document has none
         if start is None:  # no offsets: the chunks in their order
             text = f"{text}\n{piece}" if text else piece
+        elif start > len(text):  # the splitter dropped the whitespace between chunks
+            text += (" " if text else "") + piece
         else:
-            text += piece[max(0, len(text) - start) :]
+            text += piece[len(text) - start :]
     return text
 
 
