@@ -208,3 +208,22 @@ def test_bad_docstore_and_bad_reader_leave_the_index_alone(bundled_index_copy: P
     )
     assert bad_reader.returncode == 2 and len(bad_reader.stderr.strip().splitlines()) == 1 and "reader" in bad_reader.stderr
     assert _papers(bundled_index_copy) == before
+
+
+def readme_example() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### In a llama-index app", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.slow
+def test_readme_example_runs_as_written(bundled_index_dir: Path, llama_server: str, tmp_path: Path) -> None:
+    code = readme_example()
+    assert len([line for line in code.splitlines() if line.strip()]) <= 10
+    env = {
+        **os.environ, "HF_HUB_OFFLINE": "1", "CITEWISE_INDEX_DIR": str(bundled_index_dir), "CITEWISE_LLM__BASE_URL": llama_server,
+        "CITEWISE_LLM__MODEL": "gemma-3-270m", "CITEWISE_LLM__MAX_TOKENS": "64", "OPENAI_API_KEY": "sk-test-never-shown",
+    }
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "supported" in run.stdout  # the verdicts are printed
