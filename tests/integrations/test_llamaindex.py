@@ -111,6 +111,20 @@ def test_llama_index_query_engine_answers_with_checked_citations(llm_assistant: 
         assert_citations_hold(response, llm_assistant)
 
 
+@pytest.mark.slow
+def test_any_llama_index_llm_can_write_the_checked_answer(assistant: Assistant) -> None:
+    """The user's own llama-index LLM (here llama.cpp in process, on the bundled model) writes; the check still holds."""
+    from llama_index.llms.llama_cpp import LlamaCPP
+
+    from citewise.app.llm.model_file import bundled_model
+
+    llm = LlamaCPP(model_path=str(bundled_model()), temperature=0.0, max_new_tokens=64, context_window=4096, verbose=False)
+    engine = RetrieverQueryEngine(
+        retriever=CitewiseRetriever(assistant, top_k=5), response_synthesizer=CitationCheckSynthesizer(assistant, llm=llm)
+    )
+    assert_citations_hold(engine.query(QUESTION), assistant)
+
+
 def test_check_keeps_supported_sentences_and_drops_the_rest(assistant: Assistant) -> None:
     synthesizer = CitationCheckSynthesizer(assistant)
     nodes = CitewiseRetriever(assistant, top_k=5).retrieve(QUESTION)
