@@ -188,11 +188,26 @@ def test_ingest_joins_an_index_docstore_of_chunks_back_into_papers(tmp_path: Pat
     assert _papers(tmp_path / "index") == {"p1": ("Chunked: A Paper Split by llama-index", [f"Sentence {i} says that the method number {i} works well on long inputs." for i in range(12)])}
 
 
+def write_pdf(path: Path, title: str, abstract: str) -> None:
+    """A one-page PDF with real text (embedded TrueType), as a paper's first page."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8.5, 11))
+    figure.text(0.05, 0.95, title, fontsize=12)
+    figure.text(0.05, 0.92, abstract, fontsize=10)
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        figure.savefig(path)
+
+
 def test_cli_ingests_a_folder_with_simple_directory_reader(tmp_path: Path, bundled_index_copy: Path) -> None:
     papers = tmp_path / "papers"
     (papers / "sub").mkdir(parents=True)
     (papers / "a.md").write_text("# Alpha Serve: Fast Decoding\n\nAlpha Serve decodes 2x faster. It needs no training.\n", encoding="utf-8")
     (papers / "sub" / "b.txt").write_text("Beta Cache: Smaller KV\nBeta Cache shrinks the KV cache by 4x.\n", encoding="utf-8")
+    write_pdf(papers / "c.pdf", "Gamma Prefill: Chunked Prefill for Long Prompts", "Gamma Prefill splits long prompts. It cuts time to first token by 30%.")
     before = len(_papers(bundled_index_copy))
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     run = subprocess.run(
@@ -202,9 +217,10 @@ def test_cli_ingests_a_folder_with_simple_directory_reader(tmp_path: Path, bundl
     assert run.returncode == 0, run.stderr
     after = _papers(bundled_index_copy)
     titles = {title: sentences for title, sentences in after.values()}
-    assert len(after) == before + 2
+    assert len(after) == before + 3
     assert titles["Alpha Serve: Fast Decoding"] == ["Alpha Serve decodes 2x faster.", "It needs no training."]
     assert titles["Beta Cache: Smaller KV"] == ["Beta Cache shrinks the KV cache by 4x."]
+    assert titles["Gamma Prefill: Chunked Prefill for Long Prompts"] == ["Gamma Prefill splits long prompts.", "It cuts time to first token by 30%."]
 
 
 def test_bad_docstore_and_bad_reader_leave_the_index_alone(bundled_index_copy: Path, tmp_path: Path) -> None:
