@@ -23,7 +23,7 @@ def require_llama_index() -> None:
     try:
         import llama_index.core  # noqa: F401
     except ImportError:
-        raise CitewiseError(f"Reading llama-index documents needs the llamaindex extra: {EXTRA}") from None
+        raise CitewiseError(f"This needs llama-index, which comes with the llamaindex extra: {EXTRA}") from None
 
 
 def looks_like_docstore(path: Path) -> bool:

@@ -257,3 +257,18 @@ def test_readme_example_runs_as_written(bundled_index_dir: Path, llama_server: s
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "supported" in run.stdout  # the verdicts are printed
+
+
+def test_without_the_extra_ingest_says_what_to_install(tmp_path: Path) -> None:
+    """llama-index made unimportable in the child, as on an install without the extra."""
+    code = (
+        "import sys; sys.modules['llama_index'] = None; sys.modules['llama_index.core'] = None; "
+        "from citewise.cli import main; sys.argv = ['citewise', 'ingest', sys.argv[1], '--reader', 'llamaindex', "
+        "'--index-dir', sys.argv[2]]; main()"
+    )
+    (tmp_path / "a.md").write_text("# A Paper\n\nIt says one thing.\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(tmp_path / "index")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and run.stderr.strip().splitlines() == [
+        "error: This needs llama-index, which comes with the llamaindex extra: pip install 'citewise[llamaindex]'"
+    ]
+    assert not (tmp_path / "index").exists() or not any((tmp_path / "index").rglob("*.faiss"))
