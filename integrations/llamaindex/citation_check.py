@@ -15,8 +15,9 @@ from llama_index.core.llms.mock import MockLLM
 from llama_index.core.prompts.mixin import PromptDictType
 from llama_index.core.response_synthesizers import BaseSynthesizer
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from pydantic import BaseModel, Field
 
-from citewise.app.answers import Backend
+from citewise.app.answers import Backend, Citation, Statement
 from citewise.app.assistant import Assistant
 from citewise.app.evidence import Evidence
 from citewise.app.llm.base import ChatMessage
@@ -26,6 +27,23 @@ from citewise.integrations.llamaindex.nodes import node_hit
 
 DECLINED = "The sources do not answer this."
 UNVERIFIED = "No sentence of the answer could be verified against the sources."
+
+
+class CheckedAnswer(BaseModel):
+    """A written answer after the citation check."""
+
+    text: str = Field(description="The supported sentences, markers renumbered; DECLINED or UNVERIFIED when none is.")
+    citations: list[Citation] = Field(default_factory=list)
+    statements: list[Statement] = Field(default_factory=list, description="One verdict per sentence written.")
+    dropped: int = Field(0, description="Unsupported sentences removed.")
+
+    def response_metadata(self) -> dict[str, Any]:
+        """What ``Response.metadata`` carries: every verdict, but never a dropped sentence's text."""
+        return {
+            "citations": [c.model_dump(mode="json") for c in self.citations],
+            "statements": [s.verdict() for s in self.statements],
+            "dropped": self.dropped,
+        }
 
 
 class CitationCheckSynthesizer(BaseSynthesizer):
@@ -71,19 +89,15 @@ class CitationCheckSynthesizer(BaseSynthesizer):
         reply = self._writer.chat([LlamaChatMessage(role=m.role, content=m.content) for m in messages])
         return reply.message.content or ""
 
-    def check(self, query: str, sources: list[Evidence], text: str) -> tuple[str, dict[str, Any]]:
-        """The verified text and the verdicts, as the engine assembles a model's answer."""
+    def check(self, query: str, sources: list[Evidence], text: str) -> CheckedAnswer:
+        """The verified answer, assembled as the engine assembles a model's."""
         verifier = self._assistant.verifier
         statements = [verifier.check(sentence, sources, query) for sentence in split_statements(text)]
         verified = verifier.assemble(statements, sources)
         shown = verified.text
         if not verified.citations:
             shown = DECLINED if any(s.reason == DECLINES for s in statements) else UNVERIFIED
-        return shown, {
-            "citations": [c.model_dump(mode="json") for c in verified.citations],
-            "statements": [s.verdict() for s in statements],
-            "dropped": verified.dropped,
-        }
+        return CheckedAnswer(text=shown, citations=verified.citations, statements=statements, dropped=verified.dropped)
 
     def synthesize(
         self,
@@ -95,10 +109,10 @@ class CitationCheckSynthesizer(BaseSynthesizer):
         query_str = query.query_str if isinstance(query, QueryBundle) else query
         source_nodes = list(nodes) + list(additional_source_nodes or [])
         if not nodes:
-            return Response(DECLINED, source_nodes=source_nodes, metadata={"citations": [], "statements": [], "dropped": 0})
+            return Response(DECLINED, source_nodes=source_nodes, metadata=CheckedAnswer(text=DECLINED).response_metadata())
         sources = self.sources(query_str, nodes)
-        text, verdicts = self.check(query_str, sources, self.write(query_str, sources))
-        return Response(text, source_nodes=source_nodes, metadata=verdicts)
+        checked = self.check(query_str, sources, self.write(query_str, sources))
+        return Response(checked.text, source_nodes=source_nodes, metadata=checked.response_metadata())
 
     async def asynthesize(
         self,

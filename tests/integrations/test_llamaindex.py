@@ -130,10 +130,12 @@ def test_check_keeps_supported_sentences_and_drops_the_rest(assistant: Assistant
     nodes = CitewiseRetriever(assistant, top_k=5).retrieve(QUESTION)
     sources = synthesizer.sources(QUESTION, nodes)
     supported = sources[0].sentence
-    text, verdicts = synthesizer.check(QUESTION, sources, f"{supported.rstrip('.')} [1]. It runs on 512 TPUs in 9 ms [1].")
-    assert text.startswith(supported.rstrip(".")) and "512" not in text and text.endswith("[1].")
-    assert verdicts["dropped"] == 1 and [s["supported"] for s in verdicts["statements"]] == [True, False]
-    assert verdicts["citations"][0]["quote"] == supported and verdicts["citations"][0]["paper_id"] == sources[0].paper.paper_id
+    checked = synthesizer.check(QUESTION, sources, f"{supported.rstrip('.')} [1]. It runs on 512 TPUs in 9 ms [1].")
+    assert checked.text.startswith(supported.rstrip(".")) and "512" not in checked.text and checked.text.endswith("[1].")
+    assert checked.dropped == 1 and [s.supported for s in checked.statements] == [True, False]
+    assert checked.citations[0].quote == supported and checked.citations[0].paper_id == sources[0].paper.paper_id
+    shown = checked.response_metadata()["statements"]
+    assert shown[1]["text"] is None and shown[1]["reason"] != "supported"  # a dropped sentence's text is never kept
 
 
 def test_check_works_on_nodes_from_any_llama_index_index(assistant: Assistant) -> None:
@@ -143,8 +145,8 @@ def test_check_works_on_nodes_from_any_llama_index_index(assistant: Assistant) -
     sources = synthesizer.sources("How fast is Tiny Serve?", [NodeWithScore(node=node, score=1.0)])
     assert {e.sentence for e in sources} == {"Tiny Serve cuts latency by 3.1x on one GPU.", "It keeps accuracy within 1 point."}
     claim = next(i for i, e in enumerate(sources, 1) if "3.1x" in e.sentence)
-    text, verdicts = synthesizer.check("How fast is Tiny Serve?", sources, f"Tiny Serve cuts latency by 3.1x [{claim}]. It cuts latency by 7x [{claim}].")
-    assert "3.1x" in text and "7x" not in text and verdicts["dropped"] == 1
+    checked = synthesizer.check("How fast is Tiny Serve?", sources, f"Tiny Serve cuts latency by 3.1x [{claim}]. It cuts latency by 7x [{claim}].")
+    assert "3.1x" in checked.text and "7x" not in checked.text and checked.dropped == 1
 
 
 # -- documents in and out ---------------------------------------------------------------------------------------
