@@ -28,9 +28,10 @@ def _human_size(num: float) -> str:
 
 @commands.command()
 def ingest(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (.txt listing, .md, .jsonl, .csv). Default: the bundled papers.")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (.txt listing, .md, .jsonl, .csv, a llama-index docstore.json or persist folder). Default: the bundled papers.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over: the index holds only these inputs.")] = False,
     listing_year: Annotated[Optional[int], typer.Option(help="Year for listing dates without one.")] = None,
+    reader: Annotated[Optional[str], typer.Option("--reader", help="citewise (default) or llamaindex: llama-index's SimpleDirectoryReader, one paper per file (PDF, DOCX…; needs the 'llamaindex' extra).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="Where to embed: local (this process) or ray (a Ray cluster; needs the 'ray' extra).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to embed on (HOST:6379); default: start one on this machine.")] = None,
@@ -44,7 +45,7 @@ def ingest(
     from citewise.ingest.sources import bundled_listing
 
     try:
-        settings = command_settings(config, preset, index_dir, parsing={"listing_year": listing_year})
+        settings = command_settings(config, preset, index_dir, parsing={"listing_year": listing_year, "reader": reader})
         embedding_engine = select_engine(engine, settings.embedding, ray_address)
         report = run_ingest(paths or [bundled_listing()], settings, rebuild=rebuild, show_progress=not quiet, engine=embedding_engine)
     except CitewiseError as exc:

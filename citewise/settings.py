@@ -47,6 +47,11 @@ class ParsingSettings(BaseModel):
         None, description="JSONL/CSV field holding the abstract, a string or a list of sentences (auto-detected)."
     )
     date_field: str | None = Field(None, description="JSONL/CSV field holding the publication date (auto-detected).")
+    reader: Literal["citewise", "llamaindex"] = Field(
+        "citewise",
+        description="How the paths given to ingest are read: Citewise's own readers, or llama-index's "
+        "SimpleDirectoryReader, one paper per file (every type it reads; needs the 'llamaindex' extra).",
+    )
 
 
 class ChunkingSettings(BaseModel):

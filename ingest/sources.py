@@ -8,6 +8,9 @@ from pathlib import Path
 
 from citewise.errors import CitewiseError
 from citewise.ingest.listing import looks_like_listing, parse_listing
+from citewise.ingest.llamaindex_documents import (
+    DOCSTORE_FILE, looks_like_docstore, read_docstore, read_with_simple_directory_reader,
+)
 from citewise.records import Paper, ReadResult, SkippedFile
 from citewise.ingest.tabular import read_tabular
 from citewise.ingest.textfiles import parse_text_paper
@@ -31,6 +34,8 @@ def read_file(path: Path, parsing: ParsingSettings) -> tuple[list[Paper], list[s
     size_mb = path.stat().st_size / 1e6
     if size_mb > parsing.max_file_mb:
         raise CitewiseError(f"{path}: {size_mb:.0f} MB is over parsing.max_file_mb={parsing.max_file_mb:.0f}; split it or raise the limit.")
+    if looks_like_docstore(path):
+        return read_docstore(path)
     if suffix in TABULAR_SUFFIXES:
         return read_tabular(path, parsing)
     try:
@@ -46,7 +51,9 @@ def read_file(path: Path, parsing: ParsingSettings) -> tuple[list[Paper], list[s
 
 def _expand(paths: Iterable[Path]) -> Iterable[Path]:
     for path in paths:
-        if path.is_dir():
+        if looks_like_docstore(path / DOCSTORE_FILE):  # a llama-index persist folder: its other files hold no text
+            yield path / DOCSTORE_FILE
+        elif path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
         else:
             yield path
@@ -54,25 +61,34 @@ def _expand(paths: Iterable[Path]) -> Iterable[Path]:
 
 def read_papers(paths: Iterable[Path], parsing: ParsingSettings) -> ReadResult:
     """Read every file; a bad file or record is reported in ``skipped`` and the run goes on."""
-    result = ReadResult()
-    seen: dict[str, int] = {}
+    if parsing.reader == "llamaindex":
+        return _deduplicated(read_with_simple_directory_reader(paths))
+    read = ReadResult()
     for path in _expand(paths):
         try:
             if not path.exists():
                 raise CitewiseError(f"{path} does not exist.")
             papers, problems = read_file(path, parsing)
         except CitewiseError as exc:
-            result.skipped.append(SkippedFile(path=str(path), reason=str(exc)))
+            read.skipped.append(SkippedFile(path=str(path), reason=str(exc)))
             continue
         except OSError as exc:
-            result.skipped.append(SkippedFile(path=str(path), reason=f"cannot read ({exc.strerror or exc})"))
+            read.skipped.append(SkippedFile(path=str(path), reason=f"cannot read ({exc.strerror or exc})"))
             continue
-        result.skipped.extend(SkippedFile(path=str(path), reason=problem) for problem in problems)
-        for paper in papers:
-            if paper.paper_id in seen:
-                result.duplicates += 1
-                result.papers[seen[paper.paper_id]] = paper  # the last copy read wins
-            else:
-                seen[paper.paper_id] = len(result.papers)
-                result.papers.append(paper)
+        read.skipped.extend(SkippedFile(path=str(path), reason=problem) for problem in problems)
+        read.papers.extend(papers)
+    return _deduplicated(read)
+
+
+def _deduplicated(read: ReadResult) -> ReadResult:
+    """One paper per id: the last copy read wins, and the duplicates are counted."""
+    result = ReadResult(skipped=read.skipped)
+    seen: dict[str, int] = {}
+    for paper in read.papers:
+        if paper.paper_id in seen:
+            result.duplicates += 1
+            result.papers[seen[paper.paper_id]] = paper
+        else:
+            seen[paper.paper_id] = len(result.papers)
+            result.papers.append(paper)
     return result

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up Citewise on a fresh machine: a virtualenv in .venv with everything from this repo's own files.
 #   bash scripts/setup.sh          # the app
-#   bash scripts/setup.sh --test   # the app plus test tools, Ray (the distributed-ingest tests) and the headless Chromium the UI tests drive
+#   bash scripts/setup.sh --test   # the app plus test tools, Ray (the distributed-ingest tests), llama-index (the integration tests) and the headless Chromium the UI tests drive
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # torch first, pinned, so nothing pulls a CUDA build; llama-cpp-python compiles once (~11 min) and is cached.
 .venv/bin/pip install -q "torch==2.13.0"
 if [ "${1:-}" = "--test" ]; then
-  .venv/bin/pip install -q -e ".[test,ray]"
+  .venv/bin/pip install -q -e ".[test,ray,llamaindex]"
   if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

@@ -12,12 +12,24 @@ Ingest / index
                             (the slow part of the suite: several minutes on 2 cores). Read-only.
 ``scifact_ingest_report``   the IngestReport of that build.
 ``settings_for``            ``settings_for(index_dir, **overrides)``: Settings for an index folder.
+``assistant``               an Assistant over the bundled index, for the whole session.
+
+Model endpoints
+---------------
+``llama_server``            the real ``python -m llama_cpp.server`` with the bundled Gemma 3 270M on 127.0.0.1, up
+                            for the whole session; its OpenAI-compatible base URL (``.../v1``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +99,13 @@ def bundled_index_copy(bundled_index_dir: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def assistant(bundled_index_dir: Path):
+    from citewise.app.assistant import Assistant
+
+    return Assistant(settings=make_settings(bundled_index_dir))
+
+
+@pytest.fixture(scope="session")
 def scifact_corpus() -> Path:
     if not SCIFACT_CORPUS.is_file():
         pytest.skip(f"SciFact corpus not found at {SCIFACT_CORPUS} (shared data missing)")
@@ -110,3 +129,51 @@ def scifact_index_dir(_scifact_build) -> Path:
 @pytest.fixture(scope="session")
 def scifact_ingest_report(_scifact_build):
     return _scifact_build[1]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Model endpoints
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real `python -m llama_cpp.server` with the bundled model, up for the whole session."""
+    from citewise.app.llm.model_file import bundled_model
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model()), "--host", "127.0.0.1",
+        "--port", str(port), "--n_ctx", "4096", "--chat_format", "gemma",
+    ]
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"llama_cpp.server did not answer in 120 s: {log.read_text(errors='replace')[-2000:]}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # lowest first; a package may import its own layer and those below it
-LAYERS = ["base", "index", "ingest", "app", "evals", "top"]
-FOLDERS = {"index": "index", "ingest": "ingest", "app": "app", "evals": "evals"}
+LAYERS = ["base", "index", "ingest", "app", "integrations", "evals", "top"]
+FOLDERS = {"index": "index", "ingest": "ingest", "app": "app", "integrations": "integrations", "evals": "evals"}
 TOP_MODULES = {"citewise.cli", "citewise"}  # the root CLI, and the package face (lazy imports only)
 
 

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +22,8 @@ from citewise.app.assistant import Assistant
 from citewise.app.evidence import Evidence
 from citewise.app.llm.base import LLMUnavailable
 from citewise.app.llm.local import cited_line
-from citewise.app.llm.model_file import bundled_model, model_file
+from citewise.app.llm.model_file import model_file
+from tests.conftest import free_port
 from citewise.app.answers import Answer
 from citewise.app.verifier import CitationVerifier, finished_statements, numbers_in, split_statements
 from citewise.settings import LLMSettings, load_settings
@@ -38,47 +38,6 @@ _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
 # -- servers ----------------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real `python -m llama_cpp.server` with the bundled model, up for the whole session."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model()), "--host", "127.0.0.1",
-        "--port", str(port), "--n_ctx", "4096", "--chat_format", "gemma",
-    ]
-    with log.open("wb") as out:
-        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not answer in 120 s: {log.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.5)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 class _NotOpenAI(BaseHTTPRequestHandler):
@@ -235,7 +194,7 @@ def _assert_fallback(answer: Answer, *words: str) -> str:
 
 
 def test_endpoint_down_falls_back_fast(llm_assistant: Assistant, endpoint) -> None:
-    closed = f"http://127.0.0.1:{_free_port()}/v1"
+    closed = f"http://127.0.0.1:{free_port()}/v1"
     endpoint(closed)
     answer = llm_assistant.ask(QUESTION, backend="openai")
     _assert_fallback(answer, closed, "could not be reached", "llm.base_url")

@@ -1,0 +1,1 @@
+"""Citewise as parts of other frameworks' pipelines (each behind its own optional extra)."""
