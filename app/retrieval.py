@@ -1,5 +1,5 @@
-"""Stage 2a, retrieval: papers ranked by FAISS and BM25 votes fused by weighted reciprocal rank, named papers
-first; spread across papers only when the question asks for several."""
+"""Stage 2a, retrieval: papers ranked by their FAISS and BM25 scores, each list rescaled and weighted, named
+papers first; spread across papers only when the question asks for several."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class Hit(BaseModel):
     row: int = Field(description="Chunk row in the index.")
     chunk: Chunk
     paper: Paper
-    score: float = Field(description="Its paper's fused score (reciprocal ranks, plus the named-paper boost).")
+    score: float = Field(description="Its paper's fused score (see PaperScore).")
     dense_score: float | None = Field(None, description="Cosine similarity of the chunk to the question.")
     named_in_question: bool = Field(False, description="The question names this chunk's paper.")
 
@@ -33,17 +33,26 @@ class Hit(BaseModel):
 DIVERSE_KINDS = frozenset({"which_papers", "catalog", "comparison"})
 
 
+def _rescaled(scores: np.ndarray) -> np.ndarray:
+    """A list's scores (best first) mapped onto 1 for its best entry down to 0 for its last, so a cosine and a BM25
+    score can be added: the spread within a list carries what reciprocal ranks would throw away."""
+    if len(scores) == 0:
+        return scores
+    top, last = float(scores[0]), float(scores[-1])
+    return (scores - last) / (top - last) if top > last else np.ones_like(scores)
+
+
 class PaperScore(BaseModel):
     """One candidate paper and the fused score that ranks it."""
 
     paper_row: int
-    score: float = Field(description="Weighted reciprocal ranks over the lists that found it, plus the named-paper boost.")
+    score: float = Field(description="Weighted sum of its rescaled best score in each list, plus the named-paper boost.")
     named_in_question: bool = False
 
 
 class HybridRetriever:
-    """Ranks papers, not chunks: each list (dense chunks, BM25 chunks, BM25 over whole papers) votes for a paper
-    with its best rank there, so a paper split into several windows is neither counted twice nor split in two."""
+    """Ranks papers, not chunks: each list (dense chunks, BM25 chunks, BM25 over whole papers) scores a paper by its
+    best entry there, so a paper split into several windows is neither counted twice nor split in two."""
 
     def __init__(self, index: PaperIndex, embedder: Embedder, settings: RetrievalSettings) -> None:
         self.index = index
@@ -75,24 +84,30 @@ class HybridRetriever:
         s = self.settings
         allowed_papers = self.allowed_papers(question.filters)
         allowed_chunks = None if allowed_papers is None else np.flatnonzero(allowed_papers[self.index.chunk_paper_row])
-        votes: list[tuple[float, np.ndarray]] = []  # (weight, paper rows best first, repeats allowed)
+        votes: list[tuple[float, np.ndarray, np.ndarray]] = []  # (weight, paper rows, scores), best first
         if method in ("hybrid", "dense"):
-            rows, _ = search_dense(self.index.dense, query_vector, s.candidates, allowed_chunks)
-            votes.append((s.dense_weight, self.index.chunk_paper_row[rows]))
+            rows, scores = search_dense(self.index.dense, query_vector, s.candidates, allowed_chunks)
+            votes.append((s.dense_weight, self.index.chunk_paper_row[rows], scores))
         if method in ("hybrid", "bm25"):
             chunk_mask = None
             if allowed_chunks is not None:
                 chunk_mask = np.zeros(self.index.lexical.size, dtype=bool)
                 chunk_mask[allowed_chunks] = True
-            rows, _ = self.index.lexical.search(question.search_query, s.candidates, chunk_mask)
-            votes.append((s.lexical_weight, self.index.chunk_paper_row[rows]))
-            if self.index.paper_lexical is not None:
-                papers, _ = self.index.paper_lexical.search(question.search_query, s.candidates, allowed_papers)
-                votes.append((s.paper_lexical_weight, papers))
+            rows, scores = self.index.lexical.search(question.search_query, s.candidates, chunk_mask)
+            whole_papers = self.index.paper_lexical
+            # an index written before papers had their own BM25 index gives its chunks' list both weights
+            weight = s.lexical_weight + (s.paper_lexical_weight if whole_papers is None else 0.0)
+            votes.append((weight, self.index.chunk_paper_row[rows], scores))
+            if whole_papers is not None:
+                papers, scores = whole_papers.search(question.search_query, s.candidates, allowed_papers)
+                votes.append((s.paper_lexical_weight, papers, scores))
         fused: dict[int, float] = {}
-        for weight, papers in votes:
-            for rank, paper in enumerate(dict.fromkeys(papers.tolist())):  # a paper's rank is its best entry's
-                fused[paper] = fused.get(paper, 0.0) + weight / (s.rrf_k + rank + 1)
+        for weight, papers, scores in votes:
+            best: dict[int, float] = {}  # a paper's value in a list is its best entry's
+            for paper, value in zip(papers.tolist(), _rescaled(scores).tolist()):
+                best.setdefault(paper, value)
+            for paper, value in best.items():
+                fused[paper] = fused.get(paper, 0.0) + weight * value
         named = set(question.named_paper_rows) if method == "hybrid" else set()
         for paper in named:
             if allowed_papers is None or allowed_papers[paper]:
@@ -100,11 +115,11 @@ class HybridRetriever:
         ranked = sorted(fused.items(), key=lambda item: -item[1])
         return [PaperScore(paper_row=p, score=score, named_in_question=p in named) for p, score in ranked]
 
-    def hits_of(self, paper: PaperScore, query_vector: np.ndarray) -> list[Hit]:
-        """A ranked paper's chunks, closest to the question first."""
+    def hits_of(self, paper: PaperScore, query_vector: np.ndarray, limit: int) -> list[Hit]:
+        """A ranked paper's ``limit`` chunks closest to the question, closest first (a full text has many)."""
         rows = self._chunk_rows_of_paper[paper.paper_row]
         similarity = np.asarray(self.index.vectors[rows], dtype=np.float32) @ query_vector
-        order = np.argsort(-similarity, kind="stable")
+        order = np.argsort(-similarity, kind="stable")[:limit]
         record = self.index.store.paper_at(paper.paper_row)
         return [
             Hit(
@@ -133,7 +148,7 @@ class HybridRetriever:
         for paper in papers:
             if len(pool) >= wanted:
                 break
-            pool.extend(self.hits_of(paper, query_vector))
+            pool.extend(self.hits_of(paper, query_vector, self.settings.max_chunks_per_paper if diverse else top_k))
         return self.diversify(pool, top_k) if diverse else pool[:top_k]
 
     def diversify(self, pool: list[Hit], top_k: int) -> list[Hit]:

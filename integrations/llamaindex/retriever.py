@@ -13,10 +13,11 @@ from citewise.integrations.llamaindex.nodes import hit_node
 
 
 class CitewiseRetriever(BaseRetriever):
-    """The engine's own understand and retrieve stages: dense + BM25 fused, the papers a question names first,
-    spread across papers, filtered by date and upvotes (from these arguments or from the question's words).
-    Each node is a chunk of an abstract; its metadata names the paper, its date and the sentences it spans. Nodes
-    come in the engine's order (spread across papers), so a score (the fused one) may exceed an earlier node's."""
+    """The engine's own understand and retrieve stages: papers ranked by dense + BM25 fused, the papers a question
+    names first, spread across papers when the question asks for several, filtered by date and upvotes (from these
+    arguments or from the question's words). Each node is a chunk of an abstract; its metadata names the paper, its
+    date and the sentences it spans; its score is its paper's fused score. Nodes come in the engine's order (for a
+    "which papers" question an MMR pick), so a node's score may exceed an earlier node's."""
 
     def __init__(
         self,
