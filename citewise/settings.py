@@ -47,6 +47,11 @@ class ParsingSettings(BaseModel):
         None, description="JSONL/CSV field holding the abstract, a string or a list of sentences (auto-detected)."
     )
     date_field: str | None = Field(None, description="JSONL/CSV field holding the publication date (auto-detected).")
+    allow_title_only: bool = Field(
+        False,
+        description="Index JSONL/CSV records that have a title but no abstract (searchable by title only); by default "
+        "they are reported with their line number and skipped.",
+    )
 
 
 class ChunkingSettings(BaseModel):
