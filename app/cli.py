@@ -140,7 +140,8 @@ def ask(
         typer.echo("\nReferences")
         for c in answer.citations:
             when = c.date.isoformat() if c.date else "undated"
-            typer.echo(f"[{c.marker}] {c.title} ({when}) — support {c.score:.2f}\n    “{c.quote}”")
+            where = f", p. {c.page}, {c.section}" if c.page else ""
+            typer.echo(f"[{c.marker}] {c.title} ({when}{where}) — support {c.score:.2f}\n    “{c.quote}”")
 
 
 @commands.command()

@@ -126,17 +126,7 @@ def compose(chosen: list[Evidence], first_marker: int = 1, lead_with_number: boo
         quoted = []
         for item in items:
             marker = first_marker + len(citations)
-            citations.append(
-                Citation(
-                    marker=marker,
-                    paper_id=paper.paper_id,
-                    title=paper.title,
-                    date=paper.published,
-                    quote=item.sentence,
-                    sentence_index=item.sentence_index,
-                    score=round(max(0.0, min(1.0, item.similarity)), 3),
-                )
-            )
+            citations.append(Citation.of_sentence(marker, paper, item.sentence_index, item.sentence, item.similarity))
             quoted.append(f"“{item.sentence}” [{marker}]")
         year = f" ({paper.published.year})" if paper.published else ""
         lines.append(f"**{short_name(paper.title)}**{year}: " + " ".join(quoted))

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from citewise.errors import CitewiseError
+from citewise.ingest.pdf_papers import pdf_to_paper
 from citewise.ingest.listing import looks_like_listing, parse_listing
 from citewise.records import Paper, ReadResult, SkippedFile
 from citewise.ingest.tabular import read_tabular
@@ -15,7 +16,7 @@ from citewise.settings import ParsingSettings
 
 TABULAR_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".tsv"}
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
-SUPPORTED_SUFFIXES = TABULAR_SUFFIXES | TEXT_SUFFIXES
+SUPPORTED_SUFFIXES = TABULAR_SUFFIXES | TEXT_SUFFIXES | {".pdf"}
 
 
 def bundled_listing() -> Path:
@@ -33,6 +34,8 @@ def read_file(path: Path, parsing: ParsingSettings) -> tuple[list[Paper], list[s
         raise CitewiseError(f"{path}: {size_mb:.0f} MB is over parsing.max_file_mb={parsing.max_file_mb:.0f}; split it or raise the limit.")
     if suffix in TABULAR_SUFFIXES:
         return read_tabular(path, parsing)
+    if suffix == ".pdf":
+        return [pdf_to_paper(path, parsing)], []
     try:
         text = path.read_text(encoding="utf-8-sig")  # utf-8-sig: a BOM (Excel, Notepad) is not text
     except UnicodeDecodeError:
