@@ -118,7 +118,8 @@ class Answer(BaseModel):
             mode="json", include={"question", "answer", "refused", "backend", "timings_ms", "notes", "decision", "provenance"}
         )
         payload["citations"] = [
-            c.model_dump(mode="json", include={"marker", "kind", "paper_id", "title", "date", "quote", "score"}) for c in self.citations
+            c.model_dump(mode="json", include={"marker", "kind", "paper_id", "title", "date", "quote", "score", "page", "section"})
+            for c in self.citations
         ]
         payload["rows"] = [r.model_dump(mode="json") for r in self.rows]
         payload["nearest_papers"] = [p.model_dump(mode="json") for p in self.nearest_papers]
