@@ -98,7 +98,7 @@ def ingest(
     """``embedder`` counts tokens for chunking; ``engine`` computes the vectors (default: ``embedder`` here)."""
     started = time.perf_counter()
     LexicalTokenizer.from_settings(settings.index)  # an unknown stemmer fails now, not after embedding
-    read = read_papers(list(paths), settings.parsing)
+    read = read_papers(list(paths), settings.parsing, show_progress)
     if not read.papers:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in read.skipped[:3]) or "no input files"
         raise CitewiseError(f"Nothing to ingest ({reasons}). Name .txt/.md/.jsonl/.csv/.pdf files or folders.")

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from tqdm import tqdm
+
 from citewise.errors import CitewiseError
 from citewise.ingest.pdf_papers import pdf_to_paper
 from citewise.ingest.listing import looks_like_listing, parse_listing
@@ -55,11 +57,12 @@ def _expand(paths: Iterable[Path]) -> Iterable[Path]:
             yield path
 
 
-def read_papers(paths: Iterable[Path], parsing: ParsingSettings) -> ReadResult:
+def read_papers(paths: Iterable[Path], parsing: ParsingSettings, show_progress: bool = False) -> ReadResult:
     """Read every file; a bad file or record is reported in ``skipped`` and the run goes on."""
     result = ReadResult()
     seen: dict[str, int] = {}
-    for path in _expand(paths):
+    files = list(_expand(paths))
+    for path in tqdm(files, desc="Reading", unit="file", disable=not show_progress or len(files) < 2):
         try:
             if not path.exists():
                 raise CitewiseError(f"{path} does not exist.")
