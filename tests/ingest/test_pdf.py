@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from citewise.errors import CitewiseError
 from citewise.ingest.pdf_papers import pdf_to_paper
-from citewise.ingest.sources import read_papers
+from citewise.ingest.sources import read_file, read_papers
 from citewise.settings import ParsingSettings
 from tests.pdf_papers import GeneratedPaper, make_damaged, make_paper, make_scanned
 
@@ -98,3 +101,19 @@ def test_scanned_encrypted_damaged_and_oversized_pdfs_are_reported_in_one_line_a
     assert too_long.papers == [] and "parsing.pdf_max_pages=2" in too_long.skipped[0].reason
     too_big = read_papers([folder / "good.pdf"], ParsingSettings(pdf_max_mb=0.001))
     assert too_big.papers == [] and "parsing.pdf_max_mb" in too_big.skipped[0].reason
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(cut=st.integers(0, 10**6), flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=20))
+def test_a_mangled_pdf_gives_a_paper_or_one_line_never_a_crash(pdfs, tmp_path_factory: pytest.TempPathFactory, cut: int, flips: list) -> None:
+    data = bytearray(pdfs["bare"].path.read_bytes())
+    for where, value in flips:
+        data[where % len(data)] = value
+    path = tmp_path_factory.mktemp("mangled") / "mangled.pdf"
+    path.write_bytes(bytes(data[: max(1, cut % (len(data) + 1))]) if cut % 3 == 0 else bytes(data))
+    try:
+        papers, problems = read_file(path, DEFAULT)
+    except CitewiseError as exc:
+        assert str(exc).strip() and "\n" not in str(exc) and "\r" not in str(exc)
+        return
+    assert problems == [] and papers[0].title.strip() and len(papers[0].sentences) == len(papers[0].locations)
