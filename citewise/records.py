@@ -22,6 +22,9 @@ def short_name(title: str) -> str:
     return head if len(head) <= 60 else head[:57].rstrip() + "…"
 
 
+ABSTRACT_SECTION = "Abstract"  # the section name of a full text's abstract (and of a listing's, once joined to its PDF)
+
+
 class Location(BaseModel):
     """Where a sentence of a full text (PDF) sits, so a citation can send the reader to the page."""
 

@@ -6,9 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from citewise.records import Location, Paper
-
-ABSTRACT = "Abstract"
+from citewise.records import ABSTRACT_SECTION, Location, Paper
 
 
 def title_key(title: str) -> str:
@@ -24,15 +22,15 @@ def has_entry(paper: Paper) -> bool:
 def combine(entry: Paper, full: Paper) -> Paper:
     """The entry keeps its id, title, metadata and abstract; the PDF adds its body with pages and sections."""
     if entry.locations:  # already joined once: its own abstract is the part marked so
-        abstract = [s for s, l in zip(entry.sentences, entry.locations) if l.section == ABSTRACT]
+        abstract = [s for s, l in zip(entry.sentences, entry.locations) if l.section == ABSTRACT_SECTION]
     else:
         abstract = entry.sentences
-    body = [(s, l) for s, l in zip(full.sentences, full.locations) if l.section != ABSTRACT]
-    abstract_page = next((l.page for l in full.locations if l.section == ABSTRACT), 1)
+    body = [(s, l) for s, l in zip(full.sentences, full.locations) if l.section != ABSTRACT_SECTION]
+    abstract_page = next((l.page for l in full.locations if l.section == ABSTRACT_SECTION), 1)
     return entry.model_copy(
         update={
             "sentences": abstract + [s for s, _ in body],
-            "locations": [Location(page=abstract_page, section=ABSTRACT)] * len(abstract) + [l for _, l in body],
+            "locations": [Location(page=abstract_page, section=ABSTRACT_SECTION)] * len(abstract) + [l for _, l in body],
             "pdf": full.pdf,
             "code_urls": list(dict.fromkeys(entry.code_urls + full.code_urls)),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import takewhile
 from pathlib import Path
 
 from citewise.errors import CitewiseError
@@ -11,11 +12,10 @@ from citewise.ingest.pdf_layout import Line, PdfLayout, is_heading, read_layout
 from citewise.ingest.sentences import split_sentences
 from citewise.ingest.tabular import as_list
 from citewise.ingest.text_cleanup import find_code_urls, paper_id_from_title
-from citewise.records import Location, Paper
+from citewise.records import ABSTRACT_SECTION, Location, Paper
 from citewise.settings import ParsingSettings
 
 FRONT_MATTER = "Front matter"
-ABSTRACT = "Abstract"
 REFERENCE_HEADINGS = {"references", "bibliography"}
 _HYPHENATED = re.compile(r"[A-Za-z]-$")
 _PLACEHOLDER_TITLES = re.compile(r"^(untitled|microsoft word|document\d*|.*\.(dvi|docx?|tex|pdf))", re.IGNORECASE)
@@ -47,12 +47,16 @@ def located_sentences(section: str, lines: list[Line]) -> list[tuple[str, Locati
     return located
 
 
+def body_size(layout: PdfLayout) -> float:
+    """The commonest type size: running text. Headings and titles stand out against it."""
+    return Counter(round(l.size * 2) / 2 for l in layout.lines).most_common(1)[0][0]
+
+
 def _sections(layout: PdfLayout) -> list[tuple[str, list[Line]]]:
-    sizes = Counter(round(l.size * 2) / 2 for l in layout.lines)
-    body_size = sizes.most_common(1)[0][0]
+    body = body_size(layout)
     sections: list[tuple[str, list[Line]]] = [(FRONT_MATTER, [])]
     for line in layout.lines:
-        name = is_heading(line, body_size)
+        name = is_heading(line, body)
         if name:
             sections.append((name, []))
         else:
@@ -63,12 +67,11 @@ def _sections(layout: PdfLayout) -> list[tuple[str, list[Line]]]:
 def _title_and_authors(front: list[Line], layout: PdfLayout) -> tuple[str, list[str], list[Line]]:
     """The largest type at the top of page 1 is the title, the lines below it the byline; else the metadata."""
     first_page = [l for l in front if l.page == 1]
-    body_size = Counter(round(l.size) for l in layout.lines).most_common(1)[0][0]
     title_lines: list[Line] = []
-    if first_page and max(l.size for l in first_page) > body_size + 1:
+    if first_page and max(l.size for l in first_page) > body_size(layout) + 1:
         largest = max(l.size for l in first_page)
         start = next(i for i, l in enumerate(first_page) if l.size == largest)
-        title_lines = [l for l in first_page[start:] if l.size == largest][:4]
+        title_lines = list(takewhile(lambda l: l.size == largest, first_page[start : start + 4]))
     meta_title = "" if _PLACEHOLDER_TITLES.match(layout.meta_title) else layout.meta_title
     title = " ".join(l.text for l in title_lines) or meta_title or (first_page[0].text if first_page else "")
     rest = [l for l in front if l not in title_lines]
@@ -84,11 +87,10 @@ def pdf_to_paper(path: Path, parsing: ParsingSettings) -> Paper:
     title, authors, front_rest = _title_and_authors(front, layout)
     if not title:
         raise CitewiseError(f"{path}: no title found on the first page nor in the PDF metadata.")
-    has_abstract = any(name.lower() == ABSTRACT.lower() for name, _ in sections)
+    has_abstract = any(name.lower() == ABSTRACT_SECTION.lower() for name, _ in sections)
     if front_rest and not has_abstract:  # no 'Abstract' heading: the text under the byline is taken as the abstract
-        sections.insert(0, (ABSTRACT, front_rest))
+        sections.insert(0, (ABSTRACT_SECTION, front_rest))
     located: list[tuple[str, Location]] = []
-    in_references = False
     for name, lines in sections:
         in_references = name.lower() in REFERENCE_HEADINGS
         if not lines or (in_references and parsing.pdf_references == "leave_out"):

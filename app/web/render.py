@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from citewise.app.answers import Answer, Citation
-from citewise.records import Paper
+from citewise.records import ABSTRACT_SECTION, Paper
 
 # a marker [n] that cannot start a link: not followed by "(", ":" or "[" (inline, definition and reference links)
 _SAFE_MARKER = re.compile(r"\[(\d{1,3})\](?![(:\[])")
@@ -197,7 +197,7 @@ def _paper_card(
         sentences = []
         for i, sentence in enumerate(paper.sentences):
             location = paper.location(i)
-            if location and location.section != "Abstract":  # a full text: the panel shows its abstract only
+            if location and location.section != ABSTRACT_SECTION:  # a full text: the panel shows its abstract only
                 continue
             text = html.escape(sentence)
             sentences.append(f'<mark class="cw-quote">{text}</mark>{_chips(quoted[i])}' if i in quoted else text)

@@ -275,7 +275,7 @@ def test_unreadable_files_are_reported_and_the_run_continues(markdown_folder: Pa
         "paper.pdf", "binary.txt", "latin1.md", "latin1.jsonl", "all-bad.jsonl", "title-only.md", "empty.txt",
         "notes.docx", "noext", "does-not-exist.jsonl",
     }
-    assert "unsupported file type '.pdf'" in reasons["paper.pdf"][0]
+    assert "is damaged or not a PDF" in reasons["paper.pdf"][0]  # a PDF is read now; a broken one is reported
     assert "unsupported file type '.docx'" in reasons["notes.docx"][0]
     assert "unsupported file type 'none'" in reasons["noext"][0]
     assert "looks binary" in reasons["binary.txt"][0]
