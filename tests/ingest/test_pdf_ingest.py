@@ -4,18 +4,22 @@ and bad PDFs that leave the index as it was."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from citewise.app.assistant import Assistant
+from citewise.cli import cli
 from citewise.errors import CitewiseError
 from citewise.index.reader import PaperIndex
 from citewise.index.store import Store, write_store
 from citewise.index.versions import current_version_dir
 from citewise.ingest.pipeline import ingest
 from citewise.records import Chunk, Paper
+from citewise.settings import Settings
 from tests.pdf_papers import GeneratedPaper, make_damaged, make_paper, make_scanned
 
 
@@ -62,10 +66,17 @@ def test_a_listing_entry_and_its_pdf_are_one_paper_whichever_comes_first(papers_
         assert (again.added, again.updated, again.version) == (0, 0, None)
 
 
-def test_chunks_carry_page_and_section_and_answers_cite_the_page(papers_folder, tmp_path: Path, embedder, settings_for) -> None:
-    folder, listed, alone = papers_folder
-    settings = settings_for(tmp_path / "index", parsing={"pdf_references": "separate"})
+@pytest.fixture(scope="module")
+def pdf_index(papers_folder, tmp_path_factory: pytest.TempPathFactory, embedder, settings_for) -> Settings:
+    folder, _, _ = papers_folder
+    settings = settings_for(tmp_path_factory.mktemp("pdf-index"), parsing={"pdf_references": "separate"})
     ingest([folder / "pdfs"], settings, show_progress=False, embedder=embedder)
+    return settings
+
+
+def test_chunks_carry_page_and_section_and_answers_cite_the_page(papers_folder, pdf_index: Settings) -> None:
+    _, listed, alone = papers_folder
+    settings = pdf_index
     index = PaperIndex.open(settings)
     try:
         chunks = list(index.store.iter_chunks())
@@ -122,3 +133,10 @@ def test_a_store_written_before_pages_existed_is_still_read(tmp_path: Path) -> N
         assert [c.chunk_id for c in store.iter_chunks()] == ["p#0-0"]
     finally:
         store.close()
+
+
+def test_the_cli_names_page_and_section_of_each_quote(pdf_index: Settings) -> None:
+    result = CliRunner().invoke(cli, ["ask", "Which method lowers memory traffic?", "--index-dir", str(pdf_index.index_dir)])
+    assert result.exit_code == 0, result.output
+    references = result.output.split("References", 1)[1]
+    assert re.search(r"\[1\] .+ \(undated, p\. \d+, [A-Z][a-z]+", references), references
