@@ -28,7 +28,7 @@ def _human_size(num: float) -> str:
 
 @commands.command()
 def ingest(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (.txt listing, .md, .jsonl, .csv). Default: the bundled papers.")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (.txt listing, .md, .jsonl, .csv, .pdf). Default: the bundled papers.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over: the index holds only these inputs.")] = False,
     listing_year: Annotated[Optional[int], typer.Option(help="Year for listing dates without one.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
