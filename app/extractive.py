@@ -227,9 +227,10 @@ def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], fi
 def not_stated(decision: PartDecision, papers: dict[str, Paper]) -> str:
     """One sentence naming the paper and the missing item: "The TokenSelect abstract does not state a license."."""
     if decision.paper_ids and decision.paper_ids[0] in papers:
-        name = short_name(papers[decision.paper_ids[0]].title)
+        paper = papers[decision.paper_ids[0]]
         verb = "state" if decision.missing and decision.missing.startswith(("a ", "the ")) else "mention"
-        return f"The {name} abstract does not {verb} {decision.missing}."
+        text = "paper" if paper.locations else "abstract"  # a full text was read whole: it is the paper that is silent
+        return f"The {short_name(paper.title)} {text} does not {verb} {decision.missing}."
     return f"None of the indexed papers mentions {decision.missing}."
 
 
