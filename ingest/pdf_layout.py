@@ -93,9 +93,11 @@ def _page_lines(page: pypdfium2.PdfPage, number: int) -> list[Line]:
         text = " ".join(textpage.get_text_bounded(left, bottom, right, top).translate(CHARACTER_FIXES).split())
         if not text:
             continue
-        char = textpage.get_index(left + 0.5, (top + bottom) / 2, 2, 2)
-        size = pdfium_c.FPDFText_GetFontSize(textpage, char) if char >= 0 else top - bottom
-        weight = pdfium_c.FPDFText_GetFontWeight(textpage, char) if char >= 0 else 400
+        char = textpage.get_index(left + 0.5, (top + bottom) / 2, 2, 2)  # None when pdfium finds none there
+        if char is not None and abs(pdfium_c.FPDFText_GetCharAngle(textpage, char)) > 0.1:
+            continue  # rotated text: a margin stamp (arXiv's identifier), an axis label; not running text
+        size = pdfium_c.FPDFText_GetFontSize(textpage, char) if char is not None else top - bottom
+        weight = pdfium_c.FPDFText_GetFontWeight(textpage, char) if char is not None else 400
         fragments.append(Line(page=number, left=left, right=right, top=height - top, size=size, bold=weight >= 600, text=text))
     fragments.sort(key=lambda f: (round(f.top), f.left))
     lines: list[Line] = []

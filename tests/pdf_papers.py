@@ -97,6 +97,7 @@ def make_paper(
     title: str | None = None,
     with_metadata: bool = True,
     encrypt: str | None = None,
+    arxiv_stamp: bool = False,
 ) -> GeneratedPaper:
     """Write a full two-column paper to ``path``; more sentences per section make more pages."""
     rng = random.Random(seed)
@@ -150,6 +151,13 @@ def make_paper(
             for font, size, x, line_y, text in head:
                 pdf.setFont(font, size)
                 pdf.drawString(x, line_y, _ligatured(text))
+            if arxiv_stamp:  # the identifier arXiv prints up the left margin of page 1
+                pdf.saveState()
+                pdf.translate(30, 250)
+                pdf.rotate(90)
+                pdf.setFont(FONT, 14)
+                pdf.drawString(0, 0, f"arXiv:2501.{seed:05d}v2 [cs.LG] 19 Jun 2025")
+                pdf.restoreState()
         # interleave the columns line by line: the content stream is not in reading order
         for row in range(max(len(columns[0]), len(columns[1]))):
             for column in columns:

@@ -71,6 +71,12 @@ def test_without_metadata_the_title_comes_from_the_first_page(pdfs) -> None:
     assert paper.sentences[: len(generated.abstract)] == generated.abstract
 
 
+def test_a_rotated_margin_stamp_is_not_taken_for_text(tmp_path: Path) -> None:
+    generated = make_paper(tmp_path / "stamped.pdf", seed=5, arxiv_stamp=True)
+    paper = pdf_to_paper(generated.path, DEFAULT)
+    assert paper.title == generated.title and paper.sentences == body_of(generated)
+
+
 def test_pdfs_are_found_in_folders_recursively(pdfs, tmp_path: Path) -> None:
     nested = tmp_path / "papers" / "2025" / "march"
     nested.mkdir(parents=True)
