@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from citewise.app.answerability import Decision
 from citewise.errors import CitewiseError
+from citewise.records import Paper
 
 Backend = Literal["extractive", "local", "openai"]
 
@@ -35,6 +36,18 @@ class Citation(BaseModel):
         description="0-1. Generated answers: the verifier's support similarity of the statement to the quote. "
         "Extractive answers (verbatim quotes, support certain): the quote's relevance to the question."
     )
+    page: int | None = Field(None, description="Page of the quote in the paper's PDF (full texts only).")
+    section: str | None = Field(None, description="Section the quote is in (full texts only).")
+
+    @classmethod
+    def of_sentence(cls, marker: int, paper: Paper, sentence_index: int, quote: str, score: float) -> Citation:
+        """A sentence citation, with the page and section a full text records for it."""
+        location = paper.location(sentence_index)
+        return cls(
+            marker=marker, paper_id=paper.paper_id, title=paper.title, date=paper.published, quote=quote,
+            sentence_index=sentence_index, score=round(max(0.0, min(1.0, score)), 3),
+            page=location.page if location else None, section=location.section if location else None,
+        )
 
 
 class Statement(BaseModel):
@@ -105,7 +118,8 @@ class Answer(BaseModel):
             mode="json", include={"question", "answer", "refused", "backend", "timings_ms", "notes", "decision", "provenance"}
         )
         payload["citations"] = [
-            c.model_dump(mode="json", include={"marker", "kind", "paper_id", "title", "date", "quote", "score"}) for c in self.citations
+            c.model_dump(mode="json", include={"marker", "kind", "paper_id", "title", "date", "quote", "score", "page", "section"})
+            for c in self.citations
         ]
         payload["rows"] = [r.model_dump(mode="json") for r in self.rows]
         payload["nearest_papers"] = [p.model_dump(mode="json") for p in self.nearest_papers]
@@ -119,7 +133,8 @@ class Answer(BaseModel):
             lines.append("**References**")
             for c in self.citations:
                 when = f" ({c.date.isoformat()})" if c.date else ""
-                lines.append(f"[{c.marker}] {c.title}{when} — “{c.quote}”")
+                where = f", p. {c.page}, {c.section}" if c.page else ""
+                lines.append(f"[{c.marker}] {c.title}{when}{where} — “{c.quote}”")
         return "\n".join(lines).strip() + "\n"
 
 

@@ -271,10 +271,7 @@ class Assistant:
         best = next((e for e in gathered.ranked if e.paper.paper_id in paper_ids), None)
         if best is None:
             return None
-        return Citation(
-            marker=1, paper_id=best.paper.paper_id, title=best.paper.title, date=best.paper.published, quote=best.sentence,
-            sentence_index=best.sentence_index, score=round(max(0.0, min(1.0, best.similarity)), 3),
-        )
+        return Citation.of_sentence(1, best.paper, best.sentence_index, best.sentence, best.similarity)
 
     def _extractive(self, answer: Answer, gathered: Gathered, decision: Decision) -> Iterator[StreamEvent]:
         text, citations, rows = self.write_extractive(gathered, decision)

@@ -28,7 +28,7 @@ def _human_size(num: float) -> str:
 
 @commands.command()
 def ingest(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (.txt listing, .md, .jsonl, .csv, a llama-index docstore.json or persist folder). Default: the bundled papers.")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (.txt listing, .md, .jsonl, .csv, .pdf, a llama-index docstore.json or persist folder). Default: the bundled papers.")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Start over: the index holds only these inputs.")] = False,
     listing_year: Annotated[Optional[int], typer.Option(help="Year for listing dates without one.")] = None,
     reader: Annotated[Optional[str], typer.Option("--reader", help="citewise (default) or llamaindex: llama-index's SimpleDirectoryReader, one paper per file (PDF, DOCX…; needs the 'llamaindex' extra).")] = None,
@@ -141,7 +141,8 @@ def ask(
         typer.echo("\nReferences")
         for c in answer.citations:
             when = c.date.isoformat() if c.date else "undated"
-            typer.echo(f"[{c.marker}] {c.title} ({when}) — support {c.score:.2f}\n    “{c.quote}”")
+            where = f", p. {c.page}, {c.section}" if c.page else ""
+            typer.echo(f"[{c.marker}] {c.title} ({when}{where}) — support {c.score:.2f}\n    “{c.quote}”")
 
 
 @commands.command()

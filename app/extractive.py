@@ -126,17 +126,7 @@ def compose(chosen: list[Evidence], first_marker: int = 1, lead_with_number: boo
         quoted = []
         for item in items:
             marker = first_marker + len(citations)
-            citations.append(
-                Citation(
-                    marker=marker,
-                    paper_id=paper.paper_id,
-                    title=paper.title,
-                    date=paper.published,
-                    quote=item.sentence,
-                    sentence_index=item.sentence_index,
-                    score=round(max(0.0, min(1.0, item.similarity)), 3),
-                )
-            )
+            citations.append(Citation.of_sentence(marker, paper, item.sentence_index, item.sentence, item.similarity))
             quoted.append(f"“{item.sentence}” [{marker}]")
         year = f" ({paper.published.year})" if paper.published else ""
         lines.append(f"**{short_name(paper.title)}**{year}: " + " ".join(quoted))
@@ -237,9 +227,10 @@ def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], fi
 def not_stated(decision: PartDecision, papers: dict[str, Paper]) -> str:
     """One sentence naming the paper and the missing item: "The TokenSelect abstract does not state a license."."""
     if decision.paper_ids and decision.paper_ids[0] in papers:
-        name = short_name(papers[decision.paper_ids[0]].title)
+        paper = papers[decision.paper_ids[0]]
         verb = "state" if decision.missing and decision.missing.startswith(("a ", "the ")) else "mention"
-        return f"The {name} abstract does not {verb} {decision.missing}."
+        text = "paper" if paper.locations else "abstract"  # a full text was read whole: it is the paper that is silent
+        return f"The {short_name(paper.title)} {text} does not {verb} {decision.missing}."
     return f"None of the indexed papers mentions {decision.missing}."
 
 

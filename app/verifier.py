@@ -358,15 +358,7 @@ class CitationVerifier:
                     renumber[m] = len(renumber) + 1
                     source = sources[m - 1]
                     citations.append(
-                        Citation(
-                            marker=renumber[m],
-                            paper_id=source.paper.paper_id,
-                            title=source.paper.title,
-                            date=source.paper.published,
-                            quote=source.sentence,
-                            sentence_index=source.sentence_index,
-                            score=round(max(0.0, min(1.0, statement.score)), 3),
-                        )
+                        Citation.of_sentence(renumber[m], source.paper, source.sentence_index, source.sentence, statement.score)
                     )
                 new_markers.append(renumber[m])
             marks = "".join(f" [{n}]" for n in new_markers)

@@ -11,7 +11,7 @@ from citewise.app.cli import commands as app_commands
 from citewise.errors import CitewiseError
 from citewise.evals.cli import eval_commands
 
-cli = typer.Typer(help="Cited answers from research-paper abstracts.", no_args_is_help=True, add_completion=False)
+cli = typer.Typer(help="Cited answers from research papers: abstracts and PDFs.", no_args_is_help=True, add_completion=False)
 cli.add_typer(app_commands)
 cli.add_typer(eval_commands, name="eval")
 

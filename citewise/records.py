@@ -22,6 +22,16 @@ def short_name(title: str) -> str:
     return head if len(head) <= 60 else head[:57].rstrip() + "…"
 
 
+ABSTRACT_SECTION = "Abstract"  # the section name of a full text's abstract (and of a listing's, once joined to its PDF)
+
+
+class Location(BaseModel):
+    """Where a sentence of a full text (PDF) sits, so a citation can send the reader to the page."""
+
+    page: int = Field(description="1-based page number in the source PDF.")
+    section: str = Field(description="Heading of the section it is under ('Abstract', 'Introduction', …).")
+
+
 class Paper(BaseModel):
     """One paper: the abstract is kept as its sentences so answers can quote them exactly."""
 
@@ -35,6 +45,13 @@ class Paper(BaseModel):
     upvotes: int | None = None
     code_urls: list[str] = Field(default_factory=list)
     source: str = Field("", description="File the paper was read from.")
+    locations: list[Location] = Field(
+        default_factory=list, description="Page and section of each sentence of a full text; empty for an abstract."
+    )
+    pdf: str | None = Field(None, description="The PDF the full text came from (also when merged with a listing entry).")
+
+    def location(self, sentence_index: int) -> Location | None:
+        return self.locations[sentence_index] if 0 <= sentence_index < len(self.locations) else None
 
     @property
     def abstract(self) -> str:
@@ -53,6 +70,7 @@ class Paper(BaseModel):
             str(self.published),
             str(self.upvotes),
             *self.code_urls,
+            *([f"{l.page}:{l.section}" for l in self.locations] + [self.pdf or ""] if self.locations else []),  # abstracts hash as before
         )
 
 
@@ -64,6 +82,8 @@ class Chunk(BaseModel):
     first_sentence: int = Field(description="Index of the window's first sentence in Paper.sentences.")
     last_sentence: int = Field(description="Index of its last sentence (inclusive).")
     text: str = Field(description="What is embedded and searched: title, then the sentences.")
+    page: int | None = Field(None, description="Page of the window's first sentence (full texts only).")
+    section: str | None = Field(None, description="Section the window lies in (full texts only; windows never cross one).")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

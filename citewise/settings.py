@@ -52,6 +52,18 @@ class ParsingSettings(BaseModel):
         description="How the paths given to ingest are read: Citewise's own readers, or llama-index's "
         "SimpleDirectoryReader, one paper per file (every type it reads; needs the 'llamaindex' extra).",
     )
+    pdf_max_pages: int = Field(300, description="PDFs with more pages are reported and skipped (a book, a scanned archive).")
+    pdf_max_mb: float = Field(50.0, description="PDFs larger than this are reported and skipped.")
+    pdf_references: Literal["leave_out", "separate"] = Field(
+        "leave_out",
+        description="A PDF's references section: left out, or indexed as chunks of their own marked 'References' "
+        "(never mixed into the body's windows), so citations lists do not flood retrieval.",
+    )
+    allow_title_only: bool = Field(
+        False,
+        description="Index JSONL/CSV records that have a title but no abstract (searchable by title only); by default "
+        "they are reported with their line number and skipped.",
+    )
 
 
 class ChunkingSettings(BaseModel):

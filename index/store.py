@@ -15,7 +15,8 @@ _SCHEMA = """
 CREATE TABLE papers (row INTEGER PRIMARY KEY, paper_id TEXT UNIQUE NOT NULL, content_hash TEXT NOT NULL, record TEXT NOT NULL);
 CREATE TABLE aliases (alias TEXT NOT NULL, paper_row INTEGER NOT NULL);
 CREATE TABLE chunks (row INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, paper_row INTEGER NOT NULL,
-                     first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL, text TEXT NOT NULL);
+                     first_sentence INTEGER NOT NULL, last_sentence INTEGER NOT NULL, text TEXT NOT NULL,
+                     page INTEGER, section TEXT);
 CREATE INDEX aliases_by_alias ON aliases (alias);
 """
 MAX_PAPERS_PER_ALIAS = 3  # a "name" shared by more papers is a topic word, not a name
@@ -41,9 +42,9 @@ def write_store(path: Path, papers: Iterable[Paper], chunks: Iterable[Chunk]) ->
             ((a, r) for a, rows in alias_rows.items() if len(rows) <= MAX_PAPERS_PER_ALIAS for r in rows),
         )
         connection.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                (row, c.chunk_id, paper_rows[c.paper_id], c.first_sentence, c.last_sentence, c.text)
+                (row, c.chunk_id, paper_rows[c.paper_id], c.first_sentence, c.last_sentence, c.text, c.page, c.section)
                 for row, c in enumerate(chunks)
             ),
         )
@@ -58,6 +59,9 @@ class Store:
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self._paper_cache: dict[int, Paper] = {}
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chunks)")}
+        # stores written before full texts have no page/section columns: read as abstracts, no rebuild needed
+        self._located = "c.page, c.section" if "page" in columns else "NULL, NULL"
         self._all_papers: list[Paper] | None = None
 
     def close(self) -> None:
@@ -80,11 +84,12 @@ class Store:
         return self.paper_at(found[0]) if found else None
 
     def chunk_at(self, row: int) -> tuple[Chunk, int]:
-        chunk_id, paper_row, first, last, text = self._db.execute(
-            "SELECT chunk_id, paper_row, first_sentence, last_sentence, text FROM chunks WHERE row = ?", (row,)
+        chunk_id, paper_row, first, last, text, page, section = self._db.execute(
+            f"SELECT c.chunk_id, c.paper_row, c.first_sentence, c.last_sentence, c.text, {self._located} FROM chunks c WHERE c.row = ?", (row,)
         ).fetchone()
         paper_id = chunk_id.rsplit("#", 1)[0]
-        return Chunk(chunk_id=chunk_id, paper_id=paper_id, first_sentence=first, last_sentence=last, text=text), paper_row
+        chunk = Chunk(chunk_id=chunk_id, paper_id=paper_id, first_sentence=first, last_sentence=last, text=text, page=page, section=section)
+        return chunk, paper_row
 
     def papers_named(self, words: list[str]) -> dict[int, str]:
         """Paper rows named in ``words``: a word (or two adjacent ones run together) equal to an alias.
@@ -117,6 +122,6 @@ class Store:
         return dict(self._db.execute("SELECT paper_id, content_hash FROM papers"))
 
     def iter_chunks(self) -> Iterator[Chunk]:
-        query = "SELECT c.chunk_id, p.paper_id, c.first_sentence, c.last_sentence, c.text FROM chunks c JOIN papers p ON p.row = c.paper_row ORDER BY c.row"
-        for chunk_id, paper_id, first, last, text in self._db.execute(query):
-            yield Chunk(chunk_id=chunk_id, paper_id=paper_id, first_sentence=first, last_sentence=last, text=text)
+        query = f"SELECT c.chunk_id, p.paper_id, c.first_sentence, c.last_sentence, c.text, {self._located} FROM chunks c JOIN papers p ON p.row = c.paper_row ORDER BY c.row"
+        for chunk_id, paper_id, first, last, text, page, section in self._db.execute(query):
+            yield Chunk(chunk_id=chunk_id, paper_id=paper_id, first_sentence=first, last_sentence=last, text=text, page=page, section=section)

@@ -17,32 +17,53 @@ def chunk_paper(paper: Paper, count_tokens: Callable[[list[str]], list[int]], se
     As few windows as fit the budget, then evened out (the smallest cap giving that many), so an abstract a
     little over the window becomes two halves rather than a full window and a one-sentence tail. A single
     sentence longer than the budget gets a window of its own (the encoder truncates it; the stored text, and
-    so every quote, stays whole).
+    so every quote, stays whole). A full text is windowed section by section, each window marked with the page
+    and section it starts in.
     """
     title_tokens, *sentence_tokens = count_tokens([paper.title, *paper.sentences])
     budget = max(settings.max_tokens - SPECIAL_TOKENS - title_tokens, 16)
     if not paper.sentences:
         return [Chunk(chunk_id=f"{paper.paper_id}#0-0", paper_id=paper.paper_id, first_sentence=0, last_sentence=-1, text=paper.title)]
-    windows = _windows(sentence_tokens, budget, settings.overlap_sentences)
+    windows = [
+        (start + first, start + last)
+        for start, end in _sections(paper)
+        for first, last in _evened_windows(sentence_tokens[start:end], budget, settings.overlap_sentences)
+    ]
+    chunks = []
+    for first, last in windows:
+        location = paper.location(first)
+        chunks.append(
+            Chunk(
+                chunk_id=f"{paper.paper_id}#{first}-{last}",
+                paper_id=paper.paper_id,
+                first_sentence=first,
+                last_sentence=last,
+                text=paper.title + "\n" + " ".join(paper.sentences[first : last + 1]),
+                page=location.page if location else None,
+                section=location.section if location else None,
+            )
+        )
+    return chunks
+
+
+def _sections(paper: Paper) -> list[tuple[int, int]]:
+    """(start, end) sentence ranges of one section each; an abstract is one range."""
+    if not paper.locations:
+        return [(0, len(paper.sentences))]
+    starts = [i for i, l in enumerate(paper.locations) if i == 0 or l.section != paper.locations[i - 1].section]
+    return list(zip(starts, starts[1:] + [len(paper.sentences)]))
+
+
+def _evened_windows(sentence_tokens: list[int], budget: int, overlap: int) -> list[tuple[int, int]]:
+    windows = _windows(sentence_tokens, budget, overlap)
     low, high = max(sentence_tokens), budget
     while low < high:  # smallest cap that still needs no more windows
         middle = (low + high) // 2
-        if len(_windows(sentence_tokens, middle, settings.overlap_sentences)) <= len(windows):
+        if len(_windows(sentence_tokens, middle, overlap)) <= len(windows):
             high = middle
         else:
             low = middle + 1
-    if low < budget:
-        windows = _windows(sentence_tokens, low, settings.overlap_sentences)
-    return [
-        Chunk(
-            chunk_id=f"{paper.paper_id}#{first}-{last}",
-            paper_id=paper.paper_id,
-            first_sentence=first,
-            last_sentence=last,
-            text=paper.title + "\n" + " ".join(paper.sentences[first : last + 1]),
-        )
-        for first, last in windows
-    ]
+    return _windows(sentence_tokens, low, overlap) if low < budget else windows
 
 
 def _windows(sentence_tokens: list[int], budget: int, overlap: int) -> list[tuple[int, int]]:

@@ -23,6 +23,7 @@ from citewise.ingest.embedding import Embedder
 from citewise.ingest.embedding_cache import EmbeddingCache
 from citewise.ingest.engine import EmbeddingEngine, LocalEngine
 from citewise.records import Chunk, Paper, SkippedFile
+from citewise.ingest.paper_merge import merge_full_texts
 from citewise.ingest.sources import read_papers
 from citewise.settings import Settings
 
@@ -97,18 +98,19 @@ def ingest(
     """``embedder`` counts tokens for chunking; ``engine`` computes the vectors (default: ``embedder`` here)."""
     started = time.perf_counter()
     LexicalTokenizer.from_settings(settings.index)  # an unknown stemmer fails now, not after embedding
-    read = read_papers(list(paths), settings.parsing)
+    read = read_papers(list(paths), settings.parsing, show_progress)
     if not read.papers:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in read.skipped[:3]) or "no input files"
-        raise CitewiseError(f"Nothing to ingest ({reasons}). Name .txt/.md/.jsonl/.csv files or folders.")
+        raise CitewiseError(f"Nothing to ingest ({reasons}). Name .txt/.md/.jsonl/.csv/.pdf files or folders.")
     embedder = embedder or Embedder(settings.embedding)
     with exclusive_lock(settings.index_dir):
         remove_stale_builds(settings.index_dir)  # also when nothing changed and no new version is written
         old_papers, old_chunks, old_hashes = _previous(settings, rebuild)
         papers: dict[str, Paper] = {p.paper_id: p for p in old_papers}
         added = updated = unchanged = 0
-        changed_ids: set[str] = set()
-        for paper in read.papers:
+        incoming, absorbed = merge_full_texts(read.papers, old_papers)
+        changed_ids: set[str] = {i for i in absorbed if papers.pop(i, None)}
+        for paper in incoming:
             previous_hash = old_hashes.get(paper.paper_id)
             if previous_hash == paper.content_hash:
                 unchanged += 1

@@ -6,7 +6,10 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from tqdm import tqdm
+
 from citewise.errors import CitewiseError
+from citewise.ingest.pdf_papers import pdf_to_paper
 from citewise.ingest.listing import looks_like_listing, parse_listing
 from citewise.ingest.llamaindex_documents import (
     DOCSTORE_FILE, looks_like_docstore, read_docstore, read_with_simple_directory_reader,
@@ -18,7 +21,7 @@ from citewise.settings import ParsingSettings
 
 TABULAR_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".tsv"}
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
-SUPPORTED_SUFFIXES = TABULAR_SUFFIXES | TEXT_SUFFIXES
+SUPPORTED_SUFFIXES = TABULAR_SUFFIXES | TEXT_SUFFIXES | {".pdf"}
 
 
 def bundled_listing() -> Path:
@@ -38,6 +41,8 @@ def read_file(path: Path, parsing: ParsingSettings) -> tuple[list[Paper], list[s
         return read_docstore(path)
     if suffix in TABULAR_SUFFIXES:
         return read_tabular(path, parsing)
+    if suffix == ".pdf":
+        return [pdf_to_paper(path, parsing)], []
     try:
         text = path.read_text(encoding="utf-8-sig")  # utf-8-sig: a BOM (Excel, Notepad) is not text
     except UnicodeDecodeError:
@@ -59,12 +64,13 @@ def _expand(paths: Iterable[Path]) -> Iterable[Path]:
             yield path
 
 
-def read_papers(paths: Iterable[Path], parsing: ParsingSettings) -> ReadResult:
+def read_papers(paths: Iterable[Path], parsing: ParsingSettings, show_progress: bool = False) -> ReadResult:
     """Read every file; a bad file or record is reported in ``skipped`` and the run goes on."""
     if parsing.reader == "llamaindex":
         return _deduplicated(read_with_simple_directory_reader(paths))
     read = ReadResult()
-    for path in _expand(paths):
+    files = list(_expand(paths))
+    for path in tqdm(files, desc="Reading", unit="file", disable=not show_progress or len(files) < 2):
         try:
             if not path.exists():
                 raise CitewiseError(f"{path} does not exist.")

@@ -51,16 +51,29 @@ def as_list(value: Any) -> list[str]:
     return []
 
 
+def _abstract_sentences(text: Any) -> list[str]:
+    """A number or object where text belongs is a mistake in the file, not an abstract that reads "5"."""
+    if text is None:
+        return []
+    if isinstance(text, str):
+        return split_sentences(text)
+    if isinstance(text, list) and all(isinstance(s, str) for s in text):  # SciFact: already split into sentences
+        return [" ".join(s.split()) for s in text if s.strip()]
+    kind = {bool: "a boolean", int: "a number", float: "a number", dict: "an object", list: "a list holding non-text"}
+    raise ValueError(
+        f"abstract is {kind.get(type(text), type(text).__name__)} ({json.dumps(text)[:40]}), not text; "
+        "fix the record or point parsing.text_field at the right field"
+    )
+
+
 def record_to_paper(record: dict[str, Any], fields: ParsingSettings, source: str) -> Paper:
     """One JSON/CSV record as a paper; raises ValueError saying which field is missing."""
     title = str(_pick(record, fields.title_field, TITLE_FIELDS) or "").strip()
-    text = _pick(record, fields.text_field, TEXT_FIELDS)
-    if isinstance(text, list):  # SciFact: the abstract is already split into sentences
-        sentences = [" ".join(str(s).split()) for s in text if str(s).strip()]
-    else:
-        sentences = split_sentences(str(text or ""))
+    sentences = _abstract_sentences(_pick(record, fields.text_field, TEXT_FIELDS))
     if not title and not sentences:
         raise ValueError("no title and no abstract field (set parsing.title_field / parsing.text_field)")
+    if not sentences and not fields.allow_title_only:
+        raise ValueError(f"'{' '.join(title.split())[:60]}' has no abstract; add one, or set parsing.allow_title_only = true to index its title alone")
     picked_id = _pick(record, fields.id_field, ID_FIELDS)
     raw_id = "" if picked_id is None else str(picked_id).strip()  # a blank id ("\r") is no id; 0 is one
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}

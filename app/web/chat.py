@@ -59,10 +59,11 @@ def _day(value: Any, end: bool = False) -> date | None:
 class Chat:
     """Event handlers of the chat tab; each browser session's turns live in a gr.State, not here."""
 
-    def __init__(self, assistant: Assistant, configured_llm: LLMSettings, export_dir: Path) -> None:
+    def __init__(self, assistant: Assistant, configured_llm: LLMSettings, export_dir: Path, pdf_dir: Path | None = None) -> None:
         self.assistant = assistant
         self.configured_llm = configured_llm
         self.export_dir = export_dir
+        self.pdf_dir = pdf_dir  # the upload folder: the one place the server serves PDFs from
 
     def papers_of(self, answer: Answer) -> dict[str, Paper]:
         ids = {c.paper_id for c in answer.citations} | {p.paper_id for p in answer.nearest_papers}
@@ -96,7 +97,7 @@ class Chat:
                     assert event.answer is not None
                     turns.append(Turn(question=event.answer.question, answer=event.answer))
                     yield (
-                        chat_messages(turns), turns, sources_html(event.answer, self.papers_of(event.answer)), "",
+                        chat_messages(turns), turns, sources_html(event.answer, self.papers_of(event.answer), self.pdf_dir), "",
                         gr.DownloadButton(value=self.export(turns), interactive=True),
                     )
                     return
@@ -116,7 +117,7 @@ class Chat:
         if not 0 <= index // 2 < len(turns):
             return gr.skip()
         answer = turns[index // 2].answer
-        return sources_html(answer, self.papers_of(answer))
+        return sources_html(answer, self.papers_of(answer), self.pdf_dir)
 
     @staticmethod
     def new_chat() -> tuple:

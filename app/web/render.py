@@ -10,10 +10,11 @@ import html
 import re
 from collections.abc import Mapping
 from datetime import date
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from citewise.app.answers import Answer, Citation
-from citewise.records import Paper
+from citewise.records import ABSTRACT_SECTION, Paper
 
 # a marker [n] that cannot start a link: not followed by "(", ":" or "[" (inline, definition and reference links)
 _SAFE_MARKER = re.compile(r"\[(\d{1,3})\](?![(:\[])")
@@ -116,14 +117,19 @@ EMPTY_SOURCES = _panel_message(
 )
 
 
-def sources_html(answer: Answer | None, papers: Mapping[str, Paper]) -> str:
-    """Cited papers with the quoted sentences marked in their abstracts; the nearest papers for a refusal."""
+def sources_html(answer: Answer | None, papers: Mapping[str, Paper], pdf_dir: Path | None = None) -> str:
+    """Cited papers with the quoted sentences marked in their abstracts; the nearest papers for a refusal.
+
+    A quote from a PDF says its page and section, and links to that page when the PDF lies in ``pdf_dir`` (the
+    only folder the server serves files from)."""
     if answer is None:
         return EMPTY_SOURCES
     if answer.citations:
         groups = _by_paper(answer.citations)
         cards = [
-            _paper_card(papers.get(c.paper_id), c.title, c.date, markers_at(answer.citations, c.paper_id), open_abstract=i == 0)
+            _paper_card(
+                papers.get(c.paper_id), c.title, c.date, markers_at(answer.citations, c.paper_id), open_abstract=i == 0, pdf_dir=pdf_dir
+            )
             for i, (_, c) in enumerate(groups)
         ]
         head = f"Sources · {len(groups)} paper{'s' if len(groups) != 1 else ''}"
@@ -148,8 +154,35 @@ def _chips(markers: list[int]) -> str:
     return "".join(f'<span class="cw-chip">{m}</span>' for m in markers)
 
 
+def pdf_page_url(paper: Paper, page: int, pdf_dir: Path | None) -> str | None:
+    """The server's URL of the paper's PDF opened at ``page``; None unless the file lies inside ``pdf_dir``."""
+    if not paper.pdf or pdf_dir is None:
+        return None
+    path = Path(paper.pdf).resolve()
+    if not path.is_relative_to(pdf_dir.resolve()) or not path.is_file():
+        return None
+    return f"/gradio_api/file={quote(str(path))}#page={page}"
+
+
+def _where(paper: Paper, index: int, pdf_dir: Path | None) -> str:
+    """'p. 3 · Results', linked to the page when the server may serve the PDF; '' for an abstract."""
+    location = paper.location(index)
+    if location is None:
+        return ""
+    label = html.escape(f"p. {location.page} · {location.section}")
+    url = pdf_page_url(paper, location.page, pdf_dir)
+    if url:
+        label = f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{label}</a>'
+    return f' <span class="cw-where">{label}</span>'
+
+
 def _paper_card(
-    paper: Paper | None, title: str, day: date | None, quoted: dict[int, list[int]], open_abstract: bool = False
+    paper: Paper | None,
+    title: str,
+    day: date | None,
+    quoted: dict[int, list[int]],
+    open_abstract: bool = False,
+    pdf_dir: Path | None = None,
 ) -> str:
     meta = [human_date(paper.published if paper else day)]
     if paper:
@@ -163,10 +196,13 @@ def _paper_card(
     if paper:
         sentences = []
         for i, sentence in enumerate(paper.sentences):
+            location = paper.location(i)
+            if location and location.section != ABSTRACT_SECTION:  # a full text: the panel shows its abstract only
+                continue
             text = html.escape(sentence)
             sentences.append(f'<mark class="cw-quote">{text}</mark>{_chips(quoted[i])}' if i in quoted else text)
         quotes = "".join(
-            f'<blockquote class="cw-cited">{_chips(quoted[i])} {html.escape(paper.sentences[i])}</blockquote>'
+            f'<blockquote class="cw-cited">{_chips(quoted[i])} {html.escape(paper.sentences[i])}{_where(paper, i, pdf_dir)}</blockquote>'
             for i in sorted(quoted) if i < len(paper.sentences)
         )
         label = "Abstract, quoted sentences highlighted" if quoted else "Abstract"

@@ -45,7 +45,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     """The whole UI over one Assistant (loaded here unless given); call ``launch`` to serve it."""
     assistant = assistant or Assistant(settings=settings)
     upload_dir = upload_folder(settings)
-    chat = Chat(assistant, settings.llm, Path(tempfile.gettempdir()) / "citewise-exports")
+    chat = Chat(assistant, settings.llm, Path(tempfile.gettempdir()) / "citewise-exports", upload_dir)
     max_mb = settings.server.upload_max_mb
     key_set = "set" if settings.llm.has_api_key() else "not set"
 

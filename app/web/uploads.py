@@ -3,6 +3,7 @@ folder, then ingested into the live index (the Assistant reopens it)."""
 
 from __future__ import annotations
 
+import filecmp
 import re
 import shutil
 import unicodedata
@@ -45,6 +46,19 @@ def upload_target(source: Path, name: str, upload_dir: Path, max_mb: float) -> P
     return target
 
 
+def keep_upload(source: Path, target: Path) -> Path:
+    """Copy ``source`` to ``target``, or beside it as name-2.pdf, name-3.pdf… when another file took the name;
+    the same file uploaded again lands on its earlier copy."""
+    candidate, number = target, 1
+    while candidate.exists():
+        if filecmp.cmp(source, candidate, shallow=False):
+            return candidate
+        number += 1
+        candidate = target.with_name(f"{target.stem}-{number}{target.suffix}")
+    shutil.copyfile(source, candidate)
+    return candidate
+
+
 def ingest_uploads(
     files: Sequence[Path],
     assistant: Assistant,
@@ -57,9 +71,8 @@ def ingest_uploads(
     if not targets:
         raise CitewiseError("Choose one or more files to upload first.")
     upload_dir.mkdir(parents=True, exist_ok=True)
-    for source, target in targets:
-        shutil.copyfile(source, target)
-    report = ingest([t for _, t in targets], assistant.settings, show_progress=False, embedder=assistant.embedder, on_progress=on_progress)
+    kept = [keep_upload(source, target) for source, target in targets]
+    report = ingest(kept, assistant.settings, show_progress=False, embedder=assistant.embedder, on_progress=on_progress)
     if report.version is not None:
         assistant.reload()
     return report

@@ -169,7 +169,7 @@ def test_api_ask_returns_the_cli_json_with_citations(served):
     assert {"question", "answer", "refused", "backend", "citations", "timings_ms"} <= set(result)
     assert result["refused"] is False and result["backend"] == "extractive"
     first = result["citations"][0]
-    assert set(first) == {"marker", "paper_id", "title", "date", "quote", "score", "kind"}
+    assert set(first) == {"marker", "paper_id", "title", "date", "quote", "score", "kind", "page", "section"}
     assert first["kind"] == "sentence"  # a quoted abstract sentence, not a listing line
     assert "PAROAttention" in first["title"] and first["quote"] in result["answer"] and "[1]" in result["answer"]
     dated = client.predict(question="What speedup does PAROAttention report?", until="2020", api_name="/ask")

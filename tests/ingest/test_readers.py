@@ -275,7 +275,7 @@ def test_unreadable_files_are_reported_and_the_run_continues(markdown_folder: Pa
         "paper.pdf", "binary.txt", "latin1.md", "latin1.jsonl", "all-bad.jsonl", "title-only.md", "empty.txt",
         "notes.docx", "noext", "does-not-exist.jsonl",
     }
-    assert "unsupported file type '.pdf'" in reasons["paper.pdf"][0]
+    assert "is damaged or not a PDF" in reasons["paper.pdf"][0]  # a PDF is read now; a broken one is reported
     assert "unsupported file type '.docx'" in reasons["notes.docx"][0]
     assert "unsupported file type 'none'" in reasons["noext"][0]
     assert "looks binary" in reasons["binary.txt"][0]
@@ -348,3 +348,44 @@ def test_sentences_are_verbatim_slices_of_the_text() -> None:
     sentences = split_sentences(text)
     assert " ".join(sentences) == text
     assert sentences == ["One (e.g. two).", "Three et al. four.", "Fig. 5 shows 6.7% gains.", "[Bracketed] start.", "Final."]
+
+
+# --- records that are not papers ---------------------------------------------------------------------------------
+
+
+def test_an_abstract_that_is_not_text_is_reported_with_its_line_and_skipped(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "odd.jsonl",
+        [
+            {"_id": "a", "title": "Good A", "abstract": "Fine."},
+            {"_id": "n", "title": "Numbered", "abstract": 5},
+            {"_id": "o", "title": "Object", "abstract": {"text": "nested"}},
+            {"_id": "l", "title": "Listed", "abstract": ["One.", 2]},
+        ],
+    )
+    result = read_papers([path], DEFAULT)
+    assert [p.paper_id for p in result.papers] == ["a"]
+    reasons = skipped_reasons(result)["odd.jsonl"]
+    assert reasons[0].startswith("line 2: abstract is a number (5), not text")
+    assert reasons[1].startswith("line 3: abstract is an object")
+    assert reasons[2].startswith("line 4: abstract is a list holding non-text")
+    assert all("parsing.text_field" in r for r in reasons)
+
+
+@pytest.mark.parametrize("missing", [{}, {"abstract": ""}, {"abstract": "   "}, {"abstract": None}, {"abstract": []}])
+def test_a_title_without_an_abstract_is_skipped_unless_allowed(tmp_path: Path, missing: dict[str, object]) -> None:
+    path = write_jsonl(tmp_path / "bare.jsonl", [{"_id": "a", "title": "Good A", "abstract": "Fine."}, {"_id": "t", "title": "Title Alone", **missing}])
+    result = read_papers([path], DEFAULT)
+    assert [p.paper_id for p in result.papers] == ["a"]
+    (reason,) = skipped_reasons(result)["bare.jsonl"]
+    assert reason.startswith("line 2: 'Title Alone' has no abstract") and "parsing.allow_title_only" in reason
+    allowed = read_papers([path], ParsingSettings(allow_title_only=True))
+    assert [(p.paper_id, p.sentences) for p in allowed.papers] == [("a", ["Fine."]), ("t", [])]
+
+
+def test_a_csv_row_with_an_empty_abstract_is_reported_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("id,title,abstract\na,Good A,Fine.\nb,Title Alone,\n", encoding="utf-8")
+    result = read_papers([path], DEFAULT)
+    assert [p.paper_id for p in result.papers] == ["a"]
+    assert skipped_reasons(result)["rows.csv"][0].startswith("line 3: 'Title Alone' has no abstract")
