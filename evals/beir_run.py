@@ -141,7 +141,7 @@ def run_beir(
         "hybrid_beats_both_ndcg@10": methods["hybrid"]["ndcg@10"] > max(methods["bm25"]["ndcg@10"], methods["dense"]["ndcg@10"]),
         "hybrid_minus_recipe_ndcg@10": methods["hybrid"]["ndcg@10"] - methods["recipe-fused"]["ndcg@10"],
         "per_query_ndcg@10": {
-            q.id: {m: round(per_query[m][i]["ndcg@10"], 4) for m in METHODS} for i, q in enumerate(bench.queries)
+            q.id: {m: round(per_query[m][i]["ndcg@10"], 4) for m in per_query} for i, q in enumerate(bench.queries)
         },
     }
     if evidence and any(q.evidence for q in bench.queries):
