@@ -77,14 +77,16 @@ def tune(
     """Adapt the encoder to the indexed papers (their titles and sentences; no labels) and print how to use it."""
     import shlex
 
-    from citewise.ingest.tuning import tune_encoder
+    from citewise.ingest.tuning import indexed_corpus, tune_encoder
 
     tuning = {"max_pairs": max_pairs, "epochs": epochs, "batch_size": batch_size, "max_seq_length": max_seq_length, "output_dir": out}
     try:
-        report = tune_encoder(command_settings(config, preset, index_dir, tuning=tuning), show_progress=not quiet)
+        settings = command_settings(config, preset, index_dir, tuning=tuning)
+        corpus = indexed_corpus(settings.index_dir)
+        report = tune_encoder(corpus.papers, settings, show_progress=not quiet)
     except CitewiseError as exc:
         fail(exc)
-    sources = " ".join(shlex.quote(s) for s in report.sources) or "PATH..."
+    sources = " ".join(shlex.quote(s) for s in corpus.sources) or "PATH..."
     typer.echo(
         f"Tuned {report.base_model} on {report.papers} papers: {report.pairs} pairs, {report.epochs} epoch(s), "
         f"{report.steps} steps in {report.seconds:.0f} s (loss {report.first_loss:.3f} -> {report.last_loss:.3f}).\n"
@@ -95,7 +97,7 @@ def tune(
         f"  export CITEWISE_EMBEDDING__MODEL_NAME={shlex.quote(report.model_name)}\n"
         f"  export CITEWISE_EMBEDDING__MODEL_PATH={shlex.quote(str(report.model_path))}\n"
         "then re-embed the index with it (an index keeps one encoder):\n"
-        f"  citewise ingest {sources} --rebuild --index-dir {shlex.quote(str(report.index_dir))}"
+        f"  citewise ingest {sources} --rebuild --index-dir {shlex.quote(str(settings.index_dir))}"
     )
 
 

@@ -40,8 +40,6 @@ class TuneReport(BaseModel):
     model_path: Path
     model_name: str
     base_model: str
-    index_dir: Path
-    sources: list[str]
     papers: int
     pairs: int
     steps: int
@@ -56,7 +54,12 @@ def tuned_model_name(base_name: str, digest: str) -> str:
     return f"{base_name.rsplit('/', 1)[-1].split('-tuned-')[0]}-tuned-{digest}"
 
 
-def _indexed_corpus(index_dir: Path) -> tuple[list[Paper], list[str]]:
+class IndexedCorpus(BaseModel):
+    papers: list[Paper]
+    sources: list[str] = Field(description="The files the index was ingested from (to re-ingest them).")
+
+
+def indexed_corpus(index_dir: Path) -> IndexedCorpus:
     """The live version's papers and sources, whichever encoder built it (only their text is read)."""
     folder = current_version_dir(index_dir)
     if folder is None:
@@ -70,7 +73,7 @@ def _indexed_corpus(index_dir: Path) -> tuple[list[Paper], list[str]]:
             store.close()
     except sqlite3.Error:
         raise CitewiseError(f"Index at {index_dir} cannot be read. Run `citewise ingest --rebuild`.") from None
-    return papers, manifest.sources
+    return IndexedCorpus(papers=papers, sources=manifest.sources)
 
 
 def _train(model, epochs: list[list[list[TrainingPair]]], settings: Settings, show_progress: bool) -> list[float]:  # noqa: ANN001
@@ -125,14 +128,13 @@ def _publish(model, report: TuneReport, parent: Path) -> TuneReport:  # noqa: AN
     return report
 
 
-def tune_encoder(settings: Settings, show_progress: bool = True) -> TuneReport:
-    """Fine-tune ``settings.embedding``'s model on the papers indexed at ``settings.index_dir``."""
-    papers, sources = _indexed_corpus(settings.index_dir)
+def tune_encoder(papers: list[Paper], settings: Settings, show_progress: bool = True) -> TuneReport:
+    """Fine-tune ``settings.embedding``'s model on ``papers`` (those of an index: ``indexed_corpus``)."""
     tuning = settings.tuning
     rng = random.Random(tuning.seed)
     pairs = corpus_pairs(papers, tuning.sentences_per_paper, tuning.max_pairs, rng)
     if len(pairs) < 2:
-        raise CitewiseError(f"The index at {settings.index_dir} has too little text to tune on ({len(pairs)} pair); ingest more papers first.")
+        raise CitewiseError(f"{len(papers)} paper(s) give too little text to tune on ({len(pairs)} pair); ingest more papers first.")
     embedder = Embedder(settings.embedding)
     started = time.perf_counter()
     model = embedder.model
@@ -143,7 +145,7 @@ def tune_encoder(settings: Settings, show_progress: bool = True) -> TuneReport:
     model.max_seq_length = window  # the saved model keeps the window chunks are sized for
     report = TuneReport(
         model_path=embedder.model_path, model_name=settings.embedding.model_name, base_model=settings.embedding.model_name,
-        index_dir=settings.index_dir, sources=sources, papers=len(papers), pairs=len(pairs), steps=len(losses),
+        papers=len(papers), pairs=len(pairs), steps=len(losses),
         epochs=tuning.epochs, first_loss=round(fmean(losses[:LOSS_WINDOW]), 4), last_loss=round(fmean(losses[-LOSS_WINDOW:]), 4), seconds=round(time.perf_counter() - started, 1),
     )
     return _publish(model, report, tuning.output_dir or models_cache_dir())

@@ -73,7 +73,8 @@ def test_tune_saves_a_model_folder_with_its_own_name_and_says_how_to_use_it(tune
     tuned_settings = settings_for(tmp_path, **tuned).embedding
     assert tuned_settings.encoder_id != embedder.settings.encoder_id
     tuned_torch = Embedder(tuned_settings.model_copy(update={"backend": "torch"}))
-    assert tuned_torch.max_tokens == 256  # the window chunks are sized for, not the training length
+    # the window chunks are sized for, not the training length, in either runtime
+    assert tuned_torch.max_tokens == Embedder(tuned_settings).max_tokens == embedder.max_tokens == 256
     texts = ["DistServe disaggregates prefill and decoding.", "KV cache compression"]
     bundled_torch = Embedder(embedder.settings.model_copy(update={"backend": "torch"}))
     cosines = (tuned_torch.encode(texts) * bundled_torch.encode(texts)).sum(1)
