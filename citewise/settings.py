@@ -100,7 +100,7 @@ class TuningSettings(BaseModel):
     """`citewise tune`: adapting the encoder to the indexed papers without labels (bounded so it ends in minutes)."""
 
     max_pairs: int = Field(
-        2000, gt=0, description="Most training pairs (title -> abstract, sentence -> rest of its abstract) per epoch."
+        1024, gt=0, description="Most training pairs (title -> abstract, sentence -> rest of its abstract) per epoch."
     )
     sentences_per_paper: int = Field(
         1, ge=0, description="Sentence -> rest-of-abstract pairs drawn from each paper, beside its title -> abstract pair."

@@ -22,6 +22,7 @@ from citewise.ingest.pipeline import ingest
 from citewise.ingest.sources import bundled_listing, read_papers
 from citewise.ingest.training_pairs import corpus_pairs, distinct_paper_batches
 from citewise.ingest.tuning import REPORT_NAME
+from citewise.settings import ParsingSettings
 
 TINY_BUDGET = ["--max-pairs", "32", "--batch-size", "16", "--max-seq-length", "32", "--epochs", "1"]
 
@@ -109,12 +110,12 @@ def test_tune_without_an_index_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_pairs_are_bounded_and_a_batch_never_holds_one_paper_twice() -> None:
-    papers = read_papers([bundled_listing()])[0] if isinstance(read_papers([bundled_listing()]), tuple) else read_papers([bundled_listing()])
+    papers = read_papers([bundled_listing()], ParsingSettings()).papers
     rng = random.Random(0)
-    pairs = corpus_pairs(list(papers), sentences_per_paper=2, max_pairs=100, rng=rng)
+    pairs = corpus_pairs(papers, sentences_per_paper=2, max_pairs=100, rng=rng)
     assert len(pairs) == 100
-    sentence_pairs = [p for p in pairs if p.anchor not in {q.anchor for q in pairs if "\n" not in q.positive}]
-    assert all(p.anchor not in p.positive for p in sentence_pairs)  # the sentence is left out of its passage
+    sentence_pairs = [p for p in pairs if "\n" in p.positive]  # title, newline, the rest of the abstract
+    assert sentence_pairs and all(p.anchor not in p.positive for p in sentence_pairs)  # the sentence is left out
     batches = distinct_paper_batches(pairs, 16, rng)
     assert all(len({p.paper_id for p in batch}) == len(batch) for batch in batches)
     assert sum(len(batch) for batch in batches) >= 99
