@@ -13,8 +13,8 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from statistics import fmean
 from pathlib import Path
+from statistics import fmean
 
 from pydantic import BaseModel, Field
 
@@ -145,7 +145,8 @@ def tune_encoder(papers: list[Paper], settings: Settings, show_progress: bool = 
     model.max_seq_length = window  # the saved model keeps the window chunks are sized for
     report = TuneReport(
         model_path=embedder.model_path, model_name=settings.embedding.model_name, base_model=settings.embedding.model_name,
-        papers=len(papers), pairs=len(pairs), steps=len(losses),
-        epochs=tuning.epochs, first_loss=round(fmean(losses[:LOSS_WINDOW]), 4), last_loss=round(fmean(losses[-LOSS_WINDOW:]), 4), seconds=round(time.perf_counter() - started, 1),
+        papers=len(papers), pairs=len(pairs), steps=len(losses), epochs=tuning.epochs,
+        first_loss=round(fmean(losses[:LOSS_WINDOW]), 4), last_loss=round(fmean(losses[-LOSS_WINDOW:]), 4),
+        seconds=round(time.perf_counter() - started, 1),
     )
     return _publish(model, report, tuning.output_dir or models_cache_dir())
