@@ -1,4 +1,4 @@
-"""The app's commands: ingest, ask, serve and index info (mounted by ``citewise.cli``)."""
+"""The app's commands: ingest, tune, ask, serve and index info (mounted by ``citewise.cli``)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,45 @@ def ingest(
         f"Ingested {report.papers_read} papers: {report.added} added, {report.updated} updated, {report.unchanged} unchanged. "
         f"Index {report.version}: {report.papers_total} papers, {report.chunks_total} chunks "
         f"({report.chunks_embedded} embedded at {rate:.1f} chunks/s) in {report.seconds:.1f} s."
+    )
+
+
+@commands.command()
+def tune(
+    max_pairs: Annotated[Optional[int], typer.Option("--max-pairs", help="Most training pairs per epoch (tuning.max_pairs).")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Passes over the pairs (tuning.epochs).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Pairs per step (tuning.batch_size).")] = None,
+    max_seq_length: Annotated[Optional[int], typer.Option("--max-seq-length", help="Word pieces per text while training.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder to save the model under (default: ~/.cache/citewise/models).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    index_dir: IndexDirOpt = None,
+    config: ConfigOpt = None,
+    preset: PresetOpt = None,
+) -> None:
+    """Adapt the encoder to the indexed papers (their titles and sentences; no labels) and print how to use it."""
+    import shlex
+
+    from citewise.ingest.tuning import indexed_corpus, tune_encoder
+
+    tuning = {"max_pairs": max_pairs, "epochs": epochs, "batch_size": batch_size, "max_seq_length": max_seq_length, "output_dir": out}
+    try:
+        settings = command_settings(config, preset, index_dir, tuning=tuning)
+        corpus = indexed_corpus(settings.index_dir)
+        report = tune_encoder(corpus.papers, settings, show_progress=not quiet)
+    except CitewiseError as exc:
+        fail(exc)
+    sources = " ".join(shlex.quote(s) for s in corpus.sources) or "PATH..."
+    typer.echo(
+        f"Tuned {report.base_model} on {report.papers} papers: {report.pairs} pairs, {report.epochs} epoch(s), "
+        f"{report.steps} steps in {report.seconds:.0f} s (loss {report.first_loss:.3f} -> {report.last_loss:.3f}).\n"
+        f"Saved {report.model_path}\n\n"
+        "To use it, put in citewise.toml:\n"
+        f'  [embedding]\n  model_name = "{report.model_name}"\n  model_path = "{report.model_path}"\n'
+        "or set:\n"
+        f"  export CITEWISE_EMBEDDING__MODEL_NAME={shlex.quote(report.model_name)}\n"
+        f"  export CITEWISE_EMBEDDING__MODEL_PATH={shlex.quote(str(report.model_path))}\n"
+        "then re-embed the index with it (an index keeps one encoder):\n"
+        f"  citewise ingest {sources} --rebuild --index-dir {shlex.quote(str(settings.index_dir))}"
     )
 
 

@@ -113,6 +113,29 @@ class EmbeddingSettings(BaseModel):
         return model_name, backend.partition("+")[0] or "torch"
 
 
+class TuningSettings(BaseModel):
+    """`citewise tune`: adapting the encoder to the indexed papers without labels (bounded so it ends in minutes)."""
+
+    max_pairs: int = Field(
+        1024, gt=0, description="Most training pairs (title -> abstract, sentence -> rest of its abstract) per epoch."
+    )
+    sentences_per_paper: int = Field(
+        1, ge=0, description="Sentence -> rest-of-abstract pairs drawn from each paper, beside its title -> abstract pair."
+    )
+    epochs: int = Field(1, gt=0, description="Passes over the pairs.")
+    batch_size: int = Field(
+        32, ge=2, description="Pairs per step; the other pairs of a batch are each pair's negatives (more: harder, slower)."
+    )
+    max_seq_length: int = Field(
+        128, gt=8, description="Word pieces per text while training (the saved model keeps its own window)."
+    )
+    learning_rate: float = Field(2e-5, gt=0, description="AdamW learning rate (warm-up over the first 10 % of steps).")
+    seed: int = Field(0, description="Seed for drawing, shuffling and training: the same corpus and settings, the same pairs.")
+    output_dir: Path | None = Field(
+        None, description="Folder the tuned model is saved under, as tuned-<hash>; default: ~/.cache/citewise/models."
+    )
+
+
 class IndexSettings(BaseModel):
     """The on-disk index."""
 
@@ -304,6 +327,7 @@ class Settings(BaseSettings):
     parsing: ParsingSettings = Field(default_factory=ParsingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    tuning: TuningSettings = Field(default_factory=TuningSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)

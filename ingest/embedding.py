@@ -70,8 +70,14 @@ class Embedder:
     def max_tokens(self) -> int:
         if self.settings.backend == "torch":
             return int(self.model.max_seq_length)
-        config = self.model_path / "sentence_bert_config.json"
-        return int(json.loads(config.read_text(encoding="utf-8"))["max_seq_length"]) if config.is_file() else 512
+        # sentence-transformers < 6 wrote the window to sentence_bert_config.json; 6 keeps it as the tokenizer's
+        # model_max_length (a model saved by `citewise tune`)
+        for name, key in (("sentence_bert_config.json", "max_seq_length"), ("tokenizer_config.json", "model_max_length")):
+            config = self.model_path / name
+            value = json.loads(config.read_text(encoding="utf-8")).get(key) if config.is_file() else None
+            if isinstance(value, int):
+                return value
+        return 512
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]

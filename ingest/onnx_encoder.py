@@ -25,9 +25,12 @@ INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 
 
 def _folder_digest(model_dir: Path) -> str:
+    """Names, sizes and modification times of the folder's files: a model tuned again into the same folder has
+    weights of the same size, and must not be served the previous export (stat only: this runs at every start)."""
     digest = hashlib.sha256()
     for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(model_dir)}:{path.stat().st_size}".encode())
+        stat = path.stat()
+        digest.update(f"{path.relative_to(model_dir)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:12]
 
 
