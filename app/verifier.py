@@ -307,9 +307,9 @@ class CitationVerifier:
         opening = re.match(r"(?:the\s+)?([\w./-]+)", claim, re.I)
         first = opening[1] if opening else ""
         own_names = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
-        for name in {first, *re.findall(r"\bby\s+([\w./-]+)", claim)} - own_names:
-            is_named = is_name(name) or ("." not in name and self._is_paper_or_uncommon_name(name))
-            if name and is_named and mentions(cited_text, name) and _only_as_baseline(cited_text, name):
+        for name in {first, *re.findall(r"\bby\s+([\w/-]+(?:\.[\w/-]+)*)", claim)} - {short_name(e.paper.title) for e in cited}:
+            capitalised_inside = name[:1].isupper() and re.search(rf"\w[\s,]+{re.escape(name)}\b", cited_text) is not None
+            if name and (is_name(name) or capitalised_inside) and mentions(cited_text, name) and _only_as_baseline(cited_text, name):
                 return f"{name} (a baseline in the cited sentence)"
         named = is_name(first) or ("." not in first and self._is_paper_or_uncommon_name(first))
         if first and first not in own_names and named and not mentions(cited_text, first):
@@ -554,23 +554,34 @@ def _relation_swapped(claim: str, cited_text: str) -> str:
 
 
 _METRIC = re.compile(r"latency|latencies|throughput|accuracy|error|wer|memory|footprint|cost|energy|bandwidth|overhead|speed|quality|perplexity")
-_UP = re.compile(r"^(higher|high|increas\w*|ris\w*|grow\w*|more|larger|rais\w*|worse\w*|inflat\w*)$")
+_UP = re.compile(r"^(higher|high|increas\w*|ris\w*|grow\w*|more|larger|rais\w*|inflat\w*)$")
 _DOWN = re.compile(r"^(lower|low|reduc\w*|decreas\w*|cut\w*|fewer|less|smaller|drop\w*|shrink\w*|sav\w*|relax\w*)$")
+# "better" moves a metric down where lower is better (latency, WER, perplexity), up where higher is (accuracy)
+_BETTER = re.compile(r"^(improv\w*|better|faster|quicker|accelerat\w*|speedups?)$")
+_WORSE = re.compile(r"^(worse\w*|degrad\w*|slower|hurt\w*)$")
+_LOWER_IS_BETTER = {"latency", "error", "wer", "memory", "footprint", "cost", "energy", "overhead", "perplexity"}
+_HIGHER_IS_BETTER = {"throughput", "accuracy", "speed", "quality"}
 
 
 def _directions(text: str) -> dict[str, set[str]]:
-    """For each metric a text names, the directions said of it within three words ("1.9x lower latency")."""
+    """For each metric a text names, the directions said of it within three words ("1.9x lower latency", "2x
+    faster latency" is lower)."""
     found: dict[str, set[str]] = {}
-    for clause in re.split(r"[,;:()]|\band\b|\bwhile\b|\bbut\b", text.lower()):
+    text = re.sub(r",\s*(?:however|moreover|in turn|in contrast|though|therefore|thus)\s*,", " ", text.lower())  # asides
+    text = re.sub(r"\b([a-z]+)-(to|of|and)-([a-z]+)\b", r"\1\2\3", text)  # "end-to-end" is one word
+    for clause in re.split(r"[,;:()]|\band\b|\bwhile\b|\bbut\b", text):
         words = re.findall(r"[a-z]+", clause)
         for i, word in enumerate(words):
             metric = _METRIC.fullmatch(word)
             if not metric:
                 continue
+            name = metric[0].rstrip("s").replace("latencie", "latency")
+            better = {"lower": "down", "higher": "up"}.get("lower" if name in _LOWER_IS_BETTER else "higher" if name in _HIGHER_IS_BETTER else "")
+            worse = {"down": "up", "up": "down"}.get(better or "")
             near = words[max(0, i - 3) : i] + words[i + 1 : i + 4]
-            ups = {"up" for w in near if _UP.match(w)}
-            downs = {"down" for w in near if _DOWN.match(w)}
-            found.setdefault(metric[0].rstrip("s").replace("latencie", "latency"), set()).update(ups | downs)
+            said = {"up" for w in near if _UP.match(w)} | {"down" for w in near if _DOWN.match(w)}
+            said |= {better for w in near if better and _BETTER.match(w)} | {worse for w in near if worse and _WORSE.match(w)}
+            found.setdefault(name, set()).update(said)
     return found
 
 
