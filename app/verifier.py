@@ -137,6 +137,7 @@ def _without_titles(claim: str, sources: list[Evidence]) -> str:
 
 NUMBER = "a number is not in the cited source"
 NAME = "names something the cited paper does not mention"
+BASELINE = "credits the result to a system the cited sentence only compares against"
 DIRECTION = "says the opposite of the cited source"
 NOVEL = "adds details no cited source gives"
 UNSUPPORTED = "not supported by the cited source"
@@ -261,6 +262,8 @@ class CitationVerifier:
         missing = sorted(n for n in self.names_in(claim) if n != subject and not mentions(papers_text, n))
         if missing:
             return Check(score, NAME, ", ".join(missing))
+        if baseline := self._baseline_as_achiever(claim, cited, cited_text):
+            return Check(score, BASELINE, baseline)
         if detail := self._attributed_elsewhere(claim, cited, cited_text):
             return Check(score, NAME, detail)
         about = _about_subject(claim, cited)
@@ -307,13 +310,20 @@ class CitationVerifier:
         opening = re.match(r"(?:the\s+)?([\w./-]+)", claim, re.I)
         first = opening[1] if opening else ""
         own_names = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
-        for name in {first, *re.findall(r"\bby\s+([\w/-]+(?:\.[\w/-]+)*)", claim)} - {short_name(e.paper.title) for e in cited}:
-            capitalised_inside = name[:1].isupper() and re.search(rf"\w[\s,]+{re.escape(name)}\b", cited_text) is not None
-            if name and (is_name(name) or capitalised_inside) and mentions(cited_text, name) and _only_as_baseline(cited_text, name):
-                return f"{name} (a baseline in the cited sentence)"
         named = is_name(first) or ("." not in first and self._is_paper_or_uncommon_name(first))
         if first and first not in own_names and named and not mentions(cited_text, first):
             return first
+        return ""
+
+    def _baseline_as_achiever(self, claim: str, cited: list[Evidence], cited_text: str) -> str:
+        """The sentence's subject, or who it says introduced something ("by vLLM"), is a system the cited sentence
+        names only as what it is compared with ("90% compared to Transformers and Galaxy")."""
+        opening = re.match(r"(?:the\s+)?([\w/-]+)", claim, re.I)
+        candidates = {opening[1] if opening else "", *re.findall(r"\bby\s+([\w/-]+(?:\.[\w/-]+)*)", claim)}
+        for name in sorted(candidates - {"", *(short_name(e.paper.title) for e in cited)}):
+            capitalised_inside = name[:1].isupper() and re.search(rf"\w[\s,]+{re.escape(name)}\b", cited_text) is not None
+            if (is_name(name) or capitalised_inside) and mentions(cited_text, name) and _only_as_baseline(cited_text, name):
+                return name
         return ""
 
     @cached_property
