@@ -5,10 +5,11 @@ a follow-on sentence ("It also…") is read with the cited paper as its subject;
 sentence, to that sentence with its neighbour in the same abstract, or to all its cited sentences together (or
 contain nearly all its content words, at a lower similarity); every number must appear in the cited text with
 the same unit; every name (system, model, dataset, hardware) must appear in a cited paper; it may not turn the
-cited text's direction around (reduces/increases, co-locates/disaggregates, preserves/degrades, negation); and it
-may not add details that no cited abstract nor the question contains. Copied-back prompt text and bare paper
-titles are never an answer; "The sources do not answer this." is recognised as a refusal. Markers are
-renumbered to the final list."""
+cited text's direction around (reduces/increases, co-locates/disaggregates, preserves/degrades, negation, a metric
+moving the other way, the two sides of a relation exchanged), nor credit the cited result to a system the cited
+sentence only compares against; and it may not add details that no cited abstract nor the question contains.
+Copied-back prompt text and bare paper titles are never an answer; "The sources do not answer this." is recognised
+as a refusal. Markers are renumbered to the final list."""
 
 from __future__ import annotations
 
