@@ -416,7 +416,8 @@ def _about_subject(claim: str, cited: list[Evidence]) -> str:
     """The cited sentences that name the sentence's subject, when only some do: what they say of it is what the
     sentence must not turn around ("DistServe colocates…" citing DistServe's own sentence and one on other systems)."""
     opening = re.match(r"([\w./-]+)", claim)
-    subject = opening[1] if opening and is_name(opening[1]) or opening and opening[1] == short_name(cited[0].paper.title) else ""
+    first = opening[1] if opening else ""
+    subject = first if is_name(first) or first == short_name(cited[0].paper.title) else ""
     about = [e.sentence for e in cited if subject and mentions(e.sentence, subject)]
     return " ".join(about) if 0 < len(about) < len(cited) else ""
 
@@ -527,7 +528,7 @@ def _moves(text: str) -> set[tuple[str, str]]:
     to the online phase" gives ("offline", "online") among others)."""
     pairs = set()
     for clause in re.split(r"[,;:()]|\.\s", text.lower()):
-        words = [w for w in re.findall(r"[a-z][\w-]+", clause)]
+        words = re.findall(r"[a-z][\w-]+", clause)
         for i, word in enumerate(words):
             if _MOVE.fullmatch(word):
                 before = [w for w in words[max(0, i - 4) : i] if w not in _SIDE_STOP]
@@ -587,8 +588,8 @@ def _directions(text: str) -> dict[str, set[str]]:
             if not metric:
                 continue
             name = metric[0].rstrip("s").replace("latencie", "latency")
-            better = {"lower": "down", "higher": "up"}.get("lower" if name in _LOWER_IS_BETTER else "higher" if name in _HIGHER_IS_BETTER else "")
-            worse = {"down": "up", "up": "down"}.get(better or "")
+            better = "down" if name in _LOWER_IS_BETTER else "up" if name in _HIGHER_IS_BETTER else ""
+            worse = {"down": "up", "up": "down"}.get(better, "")
             near = words[max(0, i - 3) : i] + words[i + 1 : i + 4]
             said = {"up" for w in near if _UP.match(w)} | {"down" for w in near if _DOWN.match(w)}
             said |= {better for w in near if better and _BETTER.match(w)} | {worse for w in near if worse and _WORSE.match(w)}
