@@ -5,10 +5,11 @@ a follow-on sentence ("It also…") is read with the cited paper as its subject;
 sentence, to that sentence with its neighbour in the same abstract, or to all its cited sentences together (or
 contain nearly all its content words, at a lower similarity); every number must appear in the cited text with
 the same unit; every name (system, model, dataset, hardware) must appear in a cited paper; it may not turn the
-cited text's direction around (reduces/increases, co-locates/disaggregates, preserves/degrades, negation); and it
-may not add details that no cited abstract nor the question contains. Copied-back prompt text and bare paper
-titles are never an answer; "The sources do not answer this." is recognised as a refusal. Markers are
-renumbered to the final list."""
+cited text's direction around (reduces/increases, co-locates/disaggregates, preserves/degrades, negation, a metric
+moving the other way, the two sides of a relation exchanged), nor credit the cited result to a system the cited
+sentence only compares against; and it may not add details that no cited abstract nor the question contains.
+Copied-back prompt text and bare paper titles are never an answer; "The sources do not answer this." is recognised
+as a refusal. Markers are renumbered to the final list."""
 
 from __future__ import annotations
 
@@ -137,6 +138,7 @@ def _without_titles(claim: str, sources: list[Evidence]) -> str:
 
 NUMBER = "a number is not in the cited source"
 NAME = "names something the cited paper does not mention"
+BASELINE = "credits the result to a system the cited sentence only compares against"
 DIRECTION = "says the opposite of the cited source"
 NOVEL = "adds details no cited source gives"
 UNSUPPORTED = "not supported by the cited source"
@@ -261,9 +263,12 @@ class CitationVerifier:
         missing = sorted(n for n in self.names_in(claim) if n != subject and not mentions(papers_text, n))
         if missing:
             return Check(score, NAME, ", ".join(missing))
+        if baseline := self._baseline_as_achiever(claim, cited, cited_text):
+            return Check(score, BASELINE, baseline)
         if detail := self._attributed_elsewhere(claim, cited, cited_text):
             return Check(score, NAME, detail)
-        if detail := _direction_problem(resolved, cited_text):
+        about = _about_subject(claim, cited)
+        if detail := _direction_problem(resolved, cited_text) or (about and _direction_problem(resolved, about)):
             return Check(score, DIRECTION, detail)
         if novel := self._novel_terms(resolved, f"{papers_text} {question}"):
             return Check(score, NOVEL, ", ".join(novel))
@@ -300,12 +305,26 @@ class CitationVerifier:
         for title in self.paper_titles - own_titles:
             if len(title) > 20 and title.lower() in claim.lower():
                 return title
+            name = short_name(title)  # a multi-word paper name opening the sentence ("Beyond Inference reframes…")
+            if ":" in title and 1 < len(name.split()) <= 4 and claim.startswith(name) and not mentions(cited_text, name):
+                return name
         opening = re.match(r"(?:the\s+)?([\w./-]+)", claim, re.I)
         first = opening[1] if opening else ""
         own_names = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
         named = is_name(first) or ("." not in first and self._is_paper_or_uncommon_name(first))
         if first and first not in own_names and named and not mentions(cited_text, first):
             return first
+        return ""
+
+    def _baseline_as_achiever(self, claim: str, cited: list[Evidence], cited_text: str) -> str:
+        """The sentence's subject, or who it says introduced something ("by vLLM"), is a system the cited sentence
+        names only as what it is compared with ("90% compared to Transformers and Galaxy")."""
+        opening = re.match(r"(?:the\s+)?([\w/-]+)", claim, re.I)
+        candidates = {opening[1] if opening else "", *re.findall(r"\bby\s+([\w/-]+(?:\.[\w/-]+)*)", claim)}
+        for name in sorted(candidates - {"", *(short_name(e.paper.title) for e in cited)}):
+            capitalised_inside = name[:1].isupper() and re.search(rf"\w[\s,]+{re.escape(name)}\b", cited_text) is not None
+            if (is_name(name) or capitalised_inside) and mentions(cited_text, name) and _only_as_baseline(cited_text, name):
+                return name
         return ""
 
     @cached_property
@@ -385,6 +404,29 @@ def _support_texts(cited: list[Evidence]) -> tuple[list[str], list[str]]:
     return direct, spans
 
 
+def _about_subject(claim: str, cited: list[Evidence]) -> str:
+    """The cited sentences that name the sentence's subject, when only some do: what they say of it is what the
+    sentence must not turn around ("DistServe colocates…" citing DistServe's own sentence and one on other systems)."""
+    opening = re.match(r"([\w./-]+)", claim)
+    first = opening[1] if opening else ""
+    subject = first if is_name(first) or first == short_name(cited[0].paper.title) else ""
+    about = [e.sentence for e in cited if subject and mentions(e.sentence, subject)]
+    return " ".join(about) if 0 < len(about) < len(cited) else ""
+
+
+# words after which a name is what a result is measured against, not who achieved it
+_BASELINE_CUE = re.compile(r"\b(compared\s+(to|with)|than|over|against|versus|vs\.?|like|such\s+as|outperform\w*|beat\w*|surpass\w*)\b", re.I)
+
+
+def _only_as_baseline(cited_text: str, name: str) -> bool:
+    """Every mention of the name in the cited text follows a comparison cue in its clause ("90% compared to
+    Transformers and Galaxy"): the cited result is not that system's."""
+    clauses = [c for c in re.split(r"[;:()]|,\s+(?:while|whereas|and|but)\b|\.\s", cited_text) if mentions(c, name)]
+    return bool(clauses) and all(
+        (cue := _BASELINE_CUE.search(c)) is not None and cue.start() < c.lower().find(name.lower()) for c in clauses
+    )
+
+
 def _number_problem(claim: str, cited_text: str) -> str:
     """The first number of the claim that the cited text lacks, or has only with another unit."""
     source = quantities(cited_text)
@@ -443,7 +485,7 @@ def _direction_problem(claim: str, cited_text: str) -> str:
         return _words(_QUALITY_LOST.sub(" qualitylost ", _QUALITY_KEPT.sub(" qualitykept ", text)))
 
     asserted = re.sub(r"\b(rather than|instead of|as opposed to)\b[^,;.]*", " ", claim, flags=re.I)  # "X rather than Y" asserts X only
-    if detail := _metric_direction(asserted, cited_text):
+    if detail := _metric_direction(asserted, cited_text) or _relation_swapped(claim, cited_text):
         return detail
     said, source = canonical(asserted), canonical(cited_text)
     for one, other in _OPPOSITES:
@@ -455,24 +497,95 @@ def _direction_problem(claim: str, cited_text: str) -> str:
     return ""
 
 
+_SIDE_WORDS = re.compile(r"[a-z0-9][a-z0-9.%/-]*")
+_SIDE_STOP = {"the", "a", "an", "of", "and", "to", "back"}
+_FROM_TO = re.compile(r"\bfrom\s+((?:[^,;.()]|\.(?=\d)){1,60}?)\s+(?:back\s+)?(?:to|into|towards?)\s+([^,;()]{1,60}?)(?=[,;()]|\.\s|\.?$|\s+(?:on|in|with|while|for|at|by|and|which|meanwhile)\b)", re.I)
+_MOVE = re.compile(r"\b(?:to|into|onto)\b")
+_CONTRAST = re.compile(r"\b(?:rather than|instead of|as opposed to)\s+([^,;.]+)", re.I)
+# comparatives: the same word after one of a pair says the opposite ("larger models" against "smaller models")
+_COMPARATIVES = [("larger", "smaller"), ("bigger", "smaller"), ("higher", "lower"), ("more", "fewer"), ("more", "less"),
+                 ("longer", "shorter"), ("faster", "slower"), ("better", "worse"), ("earlier", "later"), ("stronger", "weaker")]
+
+
+def _side(text: str) -> set[str]:
+    return {w.strip(".") for w in _SIDE_WORDS.findall(text.lower().replace('"', " "))} - _SIDE_STOP
+
+
+def _overlap(one: set[str], other: set[str]) -> float:
+    return len(one & other) / max(1, min(len(one), len(other)))
+
+
+def _moves(text: str) -> set[tuple[str, str]]:
+    """(what, where) word pairs around "to"/"into": up to four words before, two after ("offline HE computation
+    to the online phase" gives ("offline", "online") among others)."""
+    pairs = set()
+    for clause in re.split(r"[,;:()]|\.\s", text.lower()):
+        words = re.findall(r"[a-z][\w-]+", clause)
+        for i, word in enumerate(words):
+            if _MOVE.fullmatch(word):
+                before = [w for w in words[max(0, i - 4) : i] if w not in _SIDE_STOP]
+                after = [w for w in words[i + 1 : i + 4] if w not in _SIDE_STOP][:2]
+                pairs |= {(a, b) for a in before for b in after if a != b}
+    return pairs
+
+
+def _relation_swapped(claim: str, cited_text: str) -> str:
+    """The two sides of a relation exchanged: a shift "from A to B" told as from B to A (also "WER from 3.1% to
+    4.4%" where it fell), something moved "X … into the Y" told the other way, "larger models" for "smaller models",
+    or "A rather than B" where the source says B rather than A."""
+    for a, b in (m.groups() for m in _FROM_TO.finditer(claim)):
+        for c, d in (m.groups() for m in _FROM_TO.finditer(cited_text)):
+            ca, cb, cc, cd = _side(a), _side(b), _side(c), _side(d)
+            if _overlap(ca, cd) >= 0.5 and _overlap(cb, cc) >= 0.5 and _overlap(ca, cc) < 0.5 and _overlap(cb, cd) < 0.5:
+                return "from / to swapped"
+    said, given = _moves(claim), _moves(cited_text)
+    if any((b, a) in given and (a, b) not in given for a, b in said):
+        return "moved the other way"
+    said_words, given_words = _words(claim), _words(cited_text)
+    for one, other in _COMPARATIVES:
+        for mine, theirs in ((one, other), (other, one)):
+            for noun in re.findall(rf" {mine} ([a-z]{{4,}})", said_words):
+                if f" {theirs} {noun} " in given_words and f" {mine} {noun} " not in given_words:
+                    return f"{mine} {noun} (source: {theirs} {noun})"
+    asserted_source = _side(_CONTRAST.sub(" ", cited_text))
+    for rejected_here in _CONTRAST.findall(claim):
+        asserted_here = _side(_CONTRAST.sub(" ", claim))
+        for rejected_there in _CONTRAST.findall(cited_text):
+            rh, rt = _side(rejected_here), _side(rejected_there)
+            if _overlap(rh, asserted_source) >= 0.6 and _overlap(rh, rt) < 0.5 and len(rt & asserted_here) / max(1, len(rt)) >= 0.6:
+                return "rather than swapped"
+    return ""
+
+
 _METRIC = re.compile(r"latency|latencies|throughput|accuracy|error|wer|memory|footprint|cost|energy|bandwidth|overhead|speed|quality|perplexity")
-_UP = re.compile(r"^(higher|high|increas\w*|ris\w*|grow\w*|more|larger|rais\w*|worse\w*|inflat\w*)$")
+_UP = re.compile(r"^(higher|high|increas\w*|ris\w*|grow\w*|more|larger|rais\w*|inflat\w*)$")
 _DOWN = re.compile(r"^(lower|low|reduc\w*|decreas\w*|cut\w*|fewer|less|smaller|drop\w*|shrink\w*|sav\w*|relax\w*)$")
+# "better" moves a metric down where lower is better (latency, WER, perplexity), up where higher is (accuracy)
+_BETTER = re.compile(r"^(improv\w*|better|faster|quicker|accelerat\w*|speedups?)$")
+_WORSE = re.compile(r"^(worse\w*|degrad\w*|slower|hurt\w*)$")
+_LOWER_IS_BETTER = {"latency", "error", "wer", "memory", "footprint", "cost", "energy", "overhead", "perplexity"}
+_HIGHER_IS_BETTER = {"throughput", "accuracy", "speed", "quality"}
 
 
 def _directions(text: str) -> dict[str, set[str]]:
-    """For each metric a text names, the directions said of it within three words ("1.9x lower latency")."""
+    """For each metric a text names, the directions said of it within three words ("1.9x lower latency", "2x
+    faster latency" is lower)."""
     found: dict[str, set[str]] = {}
-    for clause in re.split(r"[,;:()]|\band\b|\bwhile\b|\bbut\b", text.lower()):
+    text = re.sub(r",\s*(?:however|moreover|in turn|in contrast|though|therefore|thus)\s*,", " ", text.lower())  # asides
+    text = re.sub(r"\b([a-z]+)-(to|of|and)-([a-z]+)\b", r"\1\2\3", text)  # "end-to-end" is one word
+    for clause in re.split(r"[,;:()]|\band\b|\bwhile\b|\bbut\b", text):
         words = re.findall(r"[a-z]+", clause)
         for i, word in enumerate(words):
             metric = _METRIC.fullmatch(word)
             if not metric:
                 continue
+            name = metric[0].rstrip("s").replace("latencie", "latency")
+            better = "down" if name in _LOWER_IS_BETTER else "up" if name in _HIGHER_IS_BETTER else ""
+            worse = {"down": "up", "up": "down"}.get(better, "")
             near = words[max(0, i - 3) : i] + words[i + 1 : i + 4]
-            ups = {"up" for w in near if _UP.match(w)}
-            downs = {"down" for w in near if _DOWN.match(w)}
-            found.setdefault(metric[0].rstrip("s").replace("latencie", "latency"), set()).update(ups | downs)
+            said = {"up" for w in near if _UP.match(w)} | {"down" for w in near if _DOWN.match(w)}
+            said |= {better for w in near if better and _BETTER.match(w)} | {worse for w in near if worse and _WORSE.match(w)}
+            found.setdefault(name, set()).update(said)
     return found
 
 

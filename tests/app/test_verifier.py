@@ -131,3 +131,71 @@ def test_verdicts_in_json_never_carry_a_dropped_sentences_text(assistant: Assist
     assert [s["supported"] for s in payload["statements"]] == [True, False]
     assert payload["statements"][0]["text"] and payload["statements"][1]["text"] is None
     assert "swordfish" not in str(payload)
+
+
+# -- relations: the two sides of a statement exchanged, which word overlap and similarity cannot see -----------
+
+
+def _cited(assistant: Assistant, question: str, snippet: str) -> list[Evidence]:
+    """The one sentence of the bundled papers containing ``snippet``, as source [1]."""
+    ranked = assistant.gather(assistant.understand(question)).ranked
+    return [next(e for e in ranked if snippet in e.sentence)]
+
+
+@pytest.mark.parametrize(
+    ("question", "snippet", "faithful", "turned_around"),
+    [
+        (  # a shift "from A to B" told the other way round, on a metric where lower is better
+            "What accuracy does FastEmit report?", "from 4.4%/8.9% to 3.1%/7.5% WER",
+            "FastEmit improves WER from 4.4%/8.9% to 3.1%/7.5% [1].",
+            "FastEmit comes at a cost in accuracy, with WER rising from 3.1%/7.5% to 4.4%/8.9% [1].",
+        ),
+        (  # something moved "X … to the Y" told as moved from Y to X
+            "What does CryptoNite find about offline storage?", "offline HE computation to the online phase",
+            "High offline storage costs force much of the expensive offline HE computation to the online phase [1].",
+            "High offline storage costs force much of the expensive online HE computation into the offline phase [1].",
+        ),
+        (  # "A rather than B" where the source says B rather than A
+            "How does Streaming DiLoCo reduce bandwidth?", "rather than all at once",
+            "Streaming DiLoCo synchronizes only subsets of parameters in sequence, rather than all at once, which greatly reduces peak bandwidth [1].",
+            "Streaming DiLoCo synchronizes all parameters at once, rather than subsets in sequence, which greatly reduces peak bandwidth [1].",
+        ),
+        (  # the same noun after the opposite comparative
+            "Which model sizes gain most from FIM curriculum training?", "smaller parameter models",
+            "The gains are more pronounced for smaller parameter models, and difficult-to-complete examples improve code completion performance [1].",
+            "The gains are more pronounced for larger parameter models, and difficult-to-complete examples improve code completion performance [1].",
+        ),
+        (  # "acceleration in end-to-end latency" is lower latency, so latency that rises is the opposite
+            "What speedup does TokenSelect report?", "2.28x acceleration in end-to-end latency",
+            "TokenSelect gives up to 2.28x acceleration in end-to-end latency [1].",
+            "TokenSelect's end-to-end latency, however, rises by up to 2.28x [1].",
+        ),
+    ],
+)
+def test_a_relation_turned_around_is_caught_and_its_faithful_form_kept(
+    assistant: Assistant, question: str, snippet: str, faithful: str, turned_around: str
+) -> None:
+    sources = _cited(assistant, question, snippet)
+    kept = assistant.verifier.check(faithful, sources, question)
+    caught = assistant.verifier.check(turned_around, sources, question)
+    assert kept.supported, kept
+    assert not caught.supported and caught.reason == "says the opposite of the cited source", caught
+
+
+def test_a_sentence_is_held_to_what_its_subjects_own_cited_sentence_says(assistant: Assistant) -> None:
+    """Citing both DistServe's sentence and one about other systems does not let "DistServe colocates" through."""
+    question = "Do LLM serving systems colocate prefill and decoding?"
+    sources = _cited(assistant, question, "by disaggregating the prefill") + _cited(assistant, question, "systems colocate the two phases")
+    caught = assistant.verifier.check("DistServe colocates prefill and decoding, instead of disaggregating them as existing systems do [1][2].", sources, question)
+    kept = assistant.verifier.check("DistServe disaggregates the prefill and decoding computation, whereas existing systems colocate the two phases [1][2].", sources, question)
+    assert not caught.supported and caught.reason == "says the opposite of the cited source", caught
+    assert kept.supported, kept
+
+
+def test_a_result_credited_to_the_baseline_it_was_measured_against_is_caught(assistant: Assistant) -> None:
+    question = "How much memory does TPI-LLM need for 70B models?"
+    sources = _cited(assistant, question, "compared to Transformers and Galaxy")
+    kept = assistant.verifier.check("TPI-LLM cuts the peak memory footprint of Llama 2-70B by 90% [1].", sources, question)
+    caught = assistant.verifier.check("Galaxy cuts the peak memory footprint of Llama 2-70B by 90% [1].", sources, question)
+    assert kept.supported, kept
+    assert not caught.supported and caught.reason == "credits the result to a system the cited sentence only compares against", caught
