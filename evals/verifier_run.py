@@ -2,7 +2,8 @@
 
 Every recorded answer (``evals.recorded``) is replayed through the real ``openai`` backend from a loopback
 ``ReplayServer``, once per streaming chunking, and goes through the engine's own ``compose`` stage: the verdicts
-are the ones a user's answer would get. The first release's similarity-only check runs beside it on the same
+are the ones a user's answer would get. Each question is gathered by today's engine, with the model's numbered
+sources put back as they were captured, so a change in retrieval does not void the recorded answers. The first release's similarity-only check runs beside it on the same
 answers as the baseline. These are recorded answers written for Citewise's prompts, not a live model."""
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from typing import Any
 
 from citewise.app.answers import Answer, Statement
 from citewise.app.assistant import Assistant
+from citewise.app.evidence import Evidence
+from citewise.app.gathering import Gathered
 from citewise.evals import metrics, report
 from citewise.evals.recorded import ERROR_TYPES, CapturedPrompt, RecordedAnswer, prompt_key
 from citewise.evals.replay_server import CHUNKINGS, ReplayServer
+from citewise.records import Paper
 from citewise.settings import LLMSettings
 
 _MARKERS = re.compile(r"\s*\[[\d,\s]+\]")
@@ -49,6 +53,32 @@ def _reply(assistant: Assistant, gathered: Any, decision: Any, llm: LLMSettings)
     return events[-1].answer  # type: ignore[return-value]
 
 
+def replayed_gathered(assistant: Assistant, prompt: CapturedPrompt, papers_by_title: dict[str, Paper]) -> Gathered | None:
+    """What the engine gathers for the question today, with the numbered sources put back as the prompt sent them:
+    the recorded answers were written for those sources, so a later retrieval change must not void them. None
+    when a source is no longer in the index."""
+    gathered = assistant.gather(assistant.understand(prompt.question, prompt.history))
+    found = {(e.paper.title, e.sentence): e for e in gathered.ranked}
+    query_vector = assistant.embedder.encode_query(gathered.question.search_query)
+    sources: list[Evidence] = []
+    for line in prompt.sources:
+        evidence = found.get((line.title, line.sentence))
+        if evidence is None:
+            paper = papers_by_title.get(line.title)
+            if paper is None or line.sentence not in paper.sentences:
+                return None
+            index = paper.sentences.index(line.sentence)
+            similarity = float(assistant.scorer.vectors([(paper, index)])[0] @ query_vector)
+            evidence = Evidence(paper=paper, sentence_index=index, sentence=line.sentence, similarity=similarity,
+                                score=similarity, hit_rank=len(gathered.hits))
+        sources.append(evidence)
+    taken = {(e.paper.paper_id, e.sentence_index) for e in sources}
+    rest = [e for e in gathered.ranked if (e.paper.paper_id, e.sentence_index) not in taken]
+    # a prompt captured with fewer sources than the model is shown today had no more to show
+    ranked = sources + rest if len(sources) >= assistant.settings.answer.model_sources else sources
+    return gathered.model_copy(update={"ranked": ranked})
+
+
 def run_verifier(
     assistants: dict[str, Assistant],
     prompts: Sequence[CapturedPrompt],
@@ -65,18 +95,19 @@ def run_verifier(
     rows: list[dict[str, Any]] = []
     stale: list[str] = []
     started = time.perf_counter()
+    lead = assistants[methods[0]]
+    papers_by_title = {paper.title: paper for paper in lead.index.store.iter_papers()}
     with ReplayServer(list(answers)) as server:
         for i, prompt in enumerate(prompts, 1):
             if progress:
                 progress(i, len(prompts))
             if prompt.key not in by_key:
                 continue
-            lead = assistants[methods[0]]
-            gathered = lead.gather(lead.understand(prompt.question, prompt.history))
-            decision = lead.decide(gathered)
-            if prompt_key(lead.prompt(gathered)) != prompt.key:
-                stale.append(prompt.question_id)  # the index or settings changed since the prompts were captured
+            gathered = replayed_gathered(lead, prompt, papers_by_title)
+            if gathered is None or prompt_key(lead.prompt(gathered)) != prompt.key:
+                stale.append(prompt.question_id)  # the papers or the prompt changed since the prompts were captured
                 continue
+            decision = lead.decide(gathered)
             for recorded in by_key[prompt.key]:
                 row: dict[str, Any] = {"question_id": prompt.question_id, "split": prompt.split, "variant": recorded.variant}
                 for method in methods:
@@ -189,7 +220,7 @@ def write_verifier_run(result: dict[str, Any], runs_dir: Path, config: dict[str,
         f"loopback OpenAI-compatible server through the real `openai` backend, streamed with chunkings {', '.join(result['chunkings'])}.",
         "",
         f"{first['faithful_sentences']} faithful sentences, {first['wrong_sentences']} wrong sentences, {first['declines']} answers "
-        f"saying the sources do not answer; {result['seconds']} s. Stale prompts (index changed since capture): {len(result['stale_prompts'])}.",
+        f"saying the sources do not answer; {result['seconds']} s. Stale prompts (a source no longer in the index, or the prompt changed, since capture): {len(result['stale_prompts'])}.",
         "",
         report.md_table(headers, rows),
         "",
