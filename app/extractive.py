@@ -23,21 +23,41 @@ _METHOD_CUE = re.compile(
     r"\b(we (propose|present|introduce|design|develop|build|use|leverage|employ|adopt)|(propose|introduce|present)s?|"
     r"by (using|leveraging|exploiting|employing|[a-z]+ing)|uses?|leverag\w+|employ\w*|consists? of|components?|"
     r"mechanism|technique|key idea|works by|builds? (on|upon)|first,|second,|through (a|an|the)|via|novel|"
-    r"new (approach|method|technique|algorithm)|algorithm|scheduler|encoder|design)\b", re.I
+    r"new (approach|method|technique|algorithm)|algorithm|scheduler|encoder|design|combin\w+)\b", re.I
 )
 _PROBLEM_CUE = re.compile(
     r"\b(however|challenge\w*|bottleneck\w*|suffer\w*|struggle\w*|limit(ed|ation)s?|remains?|hinder\w*|"
     r"existing|prior (work|research|methods)|increasingly|has become|have become|demand\w*|costly)\b", re.I
 )
+# A sentence announcing a count of parts ("we design three loss objectives", "X has two main components:") is
+# answered by the sentences that enumerate them ("First, …", "Second, …"), which must follow it.
+_ANNOUNCES_PARTS = re.compile(
+    r"\b(two|three|four|five|several|multiple|\d)\s+(\w+\s){0,2}(components?|parts?|stages?|steps?|phases?|objectives?|"
+    r"losses|terms?|techniques?|mechanisms?|modules?|ideas?|contributions?|innovations?|strategies|optimi[sz]ations?)\b|:\s*$",
+    re.I,
+)
+_ENUMERATES = re.compile(r"^(\(?(i{1,3}|iv|v|[1-5a-e])\)|first(ly)?|second(ly)?|third(ly)?|fourth|fifth|finally|lastly|next|then|"
+                         r"moreover|furthermore|additionally|in addition|specifically|concretely)\b", re.I)
+_MAX_ENUMERATED = 5
+_ASKS_FOR_PARTS = re.compile(
+    r"\b(components|parts|stages|steps|phases|objectives|losses|terms|techniques|mechanisms|modules|ideas|"
+    r"contributions|innovations|strategies|optimi[sz]ations|methods)\b", re.I)
+# "combines A, B, and C" / "introduces A to …, B to …, and C to …": three or more items in one sentence
+_LISTS_SEVERAL = re.compile(r"[^,;]+[,;][^,;]+[,;]?\s+(and|as well as)\s+", re.I)
 _DIGIT = re.compile(r"\d")
 _HOW = re.compile(r"\bhow\b(?! (much|many|fast|big|large|long|often)\b)", re.I)
 _LIST_QUESTION = re.compile(r"\b(which|what|list|name|compare|papers|works|approaches|methods|systems)\b.*\b(papers|works|approaches|methods|systems)\b|\bcompare\b|\bvs\.?\b|\bversus\b", re.I)
 
 
-def method_first(ranked: list[Evidence], settings: AnswerSettings) -> list[Evidence]:
-    """Method sentences up, problem statements down, for "how does X work" questions."""
+def method_first(ranked: list[Evidence], settings: AnswerSettings, question: str) -> list[Evidence]:
+    """Method sentences up, problem statements down, for "how does X work" questions; when the question asks for
+    several parts ("what mechanisms…", "which techniques…"), a sentence that lists several goes up too."""
+    wants_parts = bool(_ASKS_FOR_PARTS.search(question))
+
     def adjusted(e: Evidence) -> float:
         bonus = settings.method_bonus if _METHOD_CUE.search(e.sentence) else 0.0
+        if wants_parts and _LISTS_SEVERAL.search(e.sentence):
+            bonus += settings.method_bonus
         return e.score + bonus - (settings.method_bonus if _PROBLEM_CUE.search(e.sentence) else 0.0)
 
     return sorted((e.model_copy(update={"score": adjusted(e)}) for e in ranked), key=lambda e: -e.score)
@@ -52,7 +72,7 @@ def select_evidence(
     if papers is not None:  # the papers that answer: treated as the ones the question names
         ranked = [e.model_copy(update={"named_in_question": True}) for e in ranked if e.paper.paper_id in papers]
     if kind == "method" or kind == "comparison" and _HOW.search(question):
-        ranked = method_first(ranked, settings)
+        ranked = method_first(ranked, settings, question)
     if not ranked:
         return []
     named = any(item.named_in_question for item in ranked)
@@ -88,7 +108,26 @@ def select_evidence(
         figure = next((e for e in ranked if e.paper.paper_id == lead and _DIGIT.search(e.sentence)), None)
         if figure is not None:
             chosen.insert(0, figure)
-    return with_antecedents(chosen, ranked)
+    return with_enumerations(with_antecedents(chosen, ranked), ranked)
+
+
+def with_enumerations(chosen: list[Evidence], ranked: list[Evidence]) -> list[Evidence]:
+    """After a sentence that announces a count of parts, the sentences that go on to enumerate them, so "Victima has
+    two main components." is never quoted without them."""
+    by_position = {(e.paper.paper_id, e.sentence_index): e for e in ranked}
+    result: list[Evidence] = []
+    for item in chosen:
+        if item not in result:
+            result.append(item)
+        if not _ANNOUNCES_PARTS.search(item.sentence):
+            continue
+        for offset in range(1, _MAX_ENUMERATED + 1):
+            following = by_position.get((item.paper.paper_id, item.sentence_index + offset))
+            if following is None or not _ENUMERATES.match(following.sentence):
+                break
+            if following not in result and following not in chosen[chosen.index(item) + 1 :]:
+                result.append(following)
+    return result
 
 
 def with_antecedents(chosen: list[Evidence], ranked: list[Evidence]) -> list[Evidence]:

@@ -136,3 +136,10 @@ def test_answer_reports_stage_timings(assistant: Assistant) -> None:
     answer = assistant.ask("How does DistServe work?")
     assert set(answer.timings_ms) == {"retrieve", "generate", "total"}
     assert answer.timings_ms["total"] >= answer.timings_ms["retrieve"]
+
+
+def test_a_sentence_announcing_parts_is_quoted_with_the_parts(assistant) -> None:
+    """"Victima has two main components." is never shown without the "First, …" and "Second, …" that name them."""
+    answer = assistant.ask("What are the main components of Victima and what does each do?")
+    assert not answer.refused
+    assert "PTW cost predictor" in answer.answer and "TLB-aware cache replacement policy" in answer.answer
