@@ -22,7 +22,7 @@ from citewise.app.evidence import Evidence, SentenceScorer
 from citewise.app.extractive import not_stated, write_extractive
 from citewise.app.llm.base import ChatMessage
 from citewise.app.gathering import Gathered, measure_signals, part_signals
-from citewise.app.prompts import SYSTEM, user_message
+from citewise.app.prompts import answer_messages
 from citewise.app.retrieval import Hit, HybridRetriever, Method
 from citewise.app.understanding import QueryFilters, Question, understand
 from citewise.app.verifier import DECLINES, CitationVerifier, finished_statements, split_statements
@@ -143,11 +143,8 @@ class Assistant:
     def prompt(self, gathered: Gathered) -> list[ChatMessage]:
         """The messages a model is sent: the instructions, the numbered sources, the history and the question."""
         question = gathered.question
-        numbered = [(i + 1, e.paper.title, e.sentence) for i, e in enumerate(self.model_sources(gathered))]
-        return [
-            ChatMessage(role="system", content=SYSTEM),
-            ChatMessage(role="user", content=user_message(question.text, numbered, question.history)),
-        ]
+        sources = [(e.paper.title, e.sentence) for e in self.model_sources(gathered)]
+        return answer_messages(question.text, sources, question.history)
 
     def verify(self, sentence: str, sources: list[Evidence], gathered: Gathered) -> Statement:
         """Stage 5: the verdict on one generated sentence against the sources the model was shown (and the rest

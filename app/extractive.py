@@ -117,15 +117,14 @@ def with_enumerations(chosen: list[Evidence], ranked: list[Evidence]) -> list[Ev
     by_position = {(e.paper.paper_id, e.sentence_index): e for e in ranked}
     result: list[Evidence] = []
     for item in chosen:
-        if item not in result:
-            result.append(item)
+        result.append(item)
         if not _ANNOUNCES_PARTS.search(item.sentence):
             continue
         for offset in range(1, _MAX_ENUMERATED + 1):
             following = by_position.get((item.paper.paper_id, item.sentence_index + offset))
             if following is None or not _ENUMERATES.match(following.sentence):
                 break
-            if following not in result and following not in chosen[chosen.index(item) + 1 :]:
+            if following not in chosen and following not in result:  # else it is quoted in its own place
                 result.append(following)
     return result
 

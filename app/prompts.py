@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from citewise.app.llm.base import ChatMessage
+
 SYSTEM = (
     "You answer questions about research papers using ONLY the numbered source sentences provided. "
     "Write 1 to 3 short sentences. End every sentence with the number of the source that supports it, "
@@ -41,6 +43,16 @@ def user_message(question: str, sources: list[tuple[int, str, str]], history: li
         history=format_history(history),
         question=question,
     )
+
+
+def answer_messages(question: str, sources: list[tuple[str, str]], history: list[tuple[str, str]]) -> list[ChatMessage]:
+    """What a model is sent to answer: the instructions, then ``sources`` ((paper title, sentence), numbered [1]..
+    in this order), the earlier turns and the question."""
+    numbered = [(i + 1, title, sentence) for i, (title, sentence) in enumerate(sources)]
+    return [
+        ChatMessage(role="system", content=SYSTEM),
+        ChatMessage(role="user", content=user_message(question, numbered, history)),
+    ]
 
 
 # Text a model copies back from the prompt instead of answering; the verifier refuses sentences containing it.

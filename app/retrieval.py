@@ -136,12 +136,14 @@ class HybridRetriever:
     def search(
         self, question: Question, top_k: int | None = None, method: Method = "hybrid", query_vector: np.ndarray | None = None
     ) -> list[Hit]:
-        """The top chunks: the best papers' chunks in order, or for a question that asks for several papers an
-        MMR pick across papers with a per-paper cap."""
-        top_k = top_k or self.settings.top_k
         if query_vector is None:
             query_vector = self.embedder.encode_query(question.search_query)
-        papers = self.rank_papers(question, query_vector, method)
+        return self.pick(question, self.rank_papers(question, query_vector, method), query_vector, top_k)
+
+    def pick(self, question: Question, papers: list[PaperScore], query_vector: np.ndarray, top_k: int | None = None) -> list[Hit]:
+        """The top chunks of ranked papers: the best papers' chunks in order, or for a question that asks for
+        several papers an MMR pick across papers with a per-paper cap."""
+        top_k = top_k or self.settings.top_k
         diverse = question.kind in DIVERSE_KINDS
         wanted = max(top_k * 4, 20) if diverse else top_k
         pool: list[Hit] = []

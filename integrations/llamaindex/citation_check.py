@@ -20,8 +20,7 @@ from pydantic import BaseModel, Field
 from citewise.app.answers import Backend, Citation, Statement
 from citewise.app.assistant import Assistant
 from citewise.app.evidence import Evidence
-from citewise.app.llm.base import ChatMessage
-from citewise.app.prompts import SYSTEM, user_message
+from citewise.app.prompts import answer_messages
 from citewise.app.verifier import DECLINES, split_statements
 from citewise.integrations.llamaindex.nodes import node_hit
 
@@ -82,8 +81,7 @@ class CitationCheckSynthesizer(BaseSynthesizer):
         return ranked[: self._assistant.settings.answer.model_sources]
 
     def write(self, query: str, sources: list[Evidence]) -> str:
-        numbered = [(i + 1, e.paper.title, e.sentence) for i, e in enumerate(sources)]
-        messages = [ChatMessage(role="system", content=SYSTEM), ChatMessage(role="user", content=user_message(query, numbered, []))]
+        messages = answer_messages(query, [(e.paper.title, e.sentence) for e in sources], [])
         if self._writer is None:
             return "".join(self._assistant.backend(self._backend).stream(messages))
         reply = self._writer.chat([LlamaChatMessage(role=m.role, content=m.content) for m in messages])
