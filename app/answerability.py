@@ -48,7 +48,7 @@ def decide_part(part: PartSignals, evidence_answers: bool, evidence_reason: str)
 
     if part.from_listing:
         found = len(part.paper_ids)
-        return verdict(found > 0, f"{found} paper(s) in the listing match" if found else "no paper in the listing matches")
+        return verdict(found > 0 or part.counts_papers, f"{found} paper(s) in the listing match" if found else "no paper in the listing matches")
     if part.from_mentions:
         return verdict(bool(part.paper_ids), "papers whose text mentions the names" if part.paper_ids else "no paper mentions them",
                        None if part.paper_ids else ", ".join(part.missing_names))

@@ -27,7 +27,12 @@ _SORTS: list[tuple[SortKey, bool, re.Pattern[str]]] = [
     ("authors", False, re.compile(r"\b(fewest|least|smallest|shortest)\b[\w\s]{0,8}\bauthors?\b", re.I)),
 ]
 _CODE = re.compile(r"\b(github|gitlab|code (links?|urls?|repo\w*)|links? (to|for) (the |their |its )?code|code (is )?(available|released|public|open))\b", re.I)
-_COUNT = re.compile(r"\bhow many\b(?!\s+(?:more|times|fewer|less|authors does|upvotes does|upvotes did|votes does))|\bnumber of papers\b|\bcount\b", re.I)
+# "How many papers…", "how many of them…": a count of papers, not of anything a paper describes ("how many gigabytes
+# of storage does the client need, in the paper on…")
+_COUNT = re.compile(
+    r"\bhow many\s+(?:[\w-]+\s+){0,3}?(papers?|works|articles|entries|ones|studies|of (them|these|those|the papers))\b"
+    r"|\bnumber of (papers|works|articles|entries)\b|\bcount (the )?(papers|works|them)\b", re.I
+)
 _COMPARATOR = r"(exactly|more than|over|above|at least|fewer than|less than|under|below|at most|no more than)?\s*(\d+)\s*(?:or (more|fewer|less))?"
 _FIELD_WORDS: dict[Field_, re.Pattern[str]] = {
     "published": re.compile(r"\b(when (?:was|were|did)|what date|which date|posted|publication date|date)\b", re.I),
@@ -112,7 +117,7 @@ def parse_catalog(text: str, organizations: Iterable[str], names_paper: bool) ->
         if re.search(rf"\b{re.escape(organization.casefold())}\b", lowered):
             query.organization = organization
             break
-    query.count = bool(_COUNT.search(text)) and not names_paper and bool(re.search(r"\b(papers?|works|articles|ones|of them)\b", text, re.I))
+    query.count = bool(_COUNT.search(text)) and not names_paper
     if names_paper and not query.selects():
         query.fields = [f for f, pattern in _FIELD_WORDS.items() if pattern.search(text)]
         return query if query.fields else None

@@ -10,6 +10,7 @@ from citewise.app.answerability import Decision, PartDecision
 from citewise.app.answers import Citation, ListingRow
 from citewise.app.catalog import listing_line
 from citewise.app.evidence import Evidence, asks_for_number
+from citewise.app.focus import own_sentences
 from citewise.app.gathering import Gathered, PartSignals
 from citewise.app.understanding import Kind, Part
 from citewise.records import Paper, short_name
@@ -241,6 +242,8 @@ def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], fi
         what = f"The {_ORDINAL_WORDS.get(catalog.rank, f'#{catalog.rank} ')}{_SORT_WORDS[(catalog.sort_by, catalog.descending)]}"
         noun = "papers are" if len(chosen) > 1 else "paper is"
         lead = f"{what} {noun}"
+    elif catalog.count and not chosen:
+        return "**0** indexed papers match.", [], []
     elif catalog.count:
         lead = f"**{len(chosen)}** indexed paper{'s' if len(chosen) != 1 else ''} match{'es' if len(chosen) == 1 else ''}:"
     else:
@@ -307,7 +310,8 @@ def write_extractive(gathered: Gathered, decision: Decision, settings: AnswerSet
             restrict = list(earlier)
         picked = select_evidence(text, evidence, settings, part.kind, restrict)
         if part.focus is not None:  # the sentence that states what is asked leads
-            stating = next((e for e in evidence if e.paper.paper_id in signals.paper_ids[:1] and part.focus.stated_in(e.sentence)), None)
+            stating = next((e for e in evidence if e.paper.paper_id in signals.paper_ids[:1] and part.focus.stated_in(e.sentence)
+                            and e.sentence in own_sentences(e.paper)), None)
             if stating is not None and all(e.sentence_index != stating.sentence_index or e.paper.paper_id != stating.paper.paper_id for e in picked):
                 picked.insert(0, stating)
         for item in picked:

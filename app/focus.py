@@ -10,7 +10,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from citewise.records import Paper
+from citewise.records import Paper, short_name
 
 _HARDWARE = (
     r"\b(?:[AHLTV]\d{1,3}[A-Z]?|H800|H20|GH200|B200|RTX[\s-]?\d{3,4}\w*|GTX[\s-]?\d{3,4}|Jetson[\s-]?\w*|Orin|Xavier|"
@@ -18,6 +18,11 @@ _HARDWARE = (
     r"iPhone[\s-]?\d*|Apple[\s-]M\d\w*|Xeon|EPYC|Gaudi[\s-]?\d*|Graviton\d*|\d+\s*[x×]\s*[AHLTV]\d{1,3})\b"
 )
 _DEVICES = r"(?:gpus?|npus?|tpus?|devices|nodes|machines|servers|workers|chips|accelerators|cards|phones)"
+# kinds of device a testbed is made of ("edge devices" names none)
+_DEVICE_KINDS = r"(?:[Ll]aptops?|[Rr]aspberry[\s-]?[Pp]is?|(?:[Ss]mart)?[Pp]hones?|[Dd]esktops?|[Tt]ablets?|MacBooks?)\b"
+_QUALITY = r"quality|accuracy|FID|PSNR|SSIM|LPIPS|perplexity|CLIP[- ]score|BLEU|ROUGE"
+# "how many GPU hours": a figure in a unit, not a count of devices
+_NOT_DEVICE_COUNT = r"(?:hours?|days?|memory|time|seconds?|minutes?|utili[sz]ation)\b"
 _MODEL_FAMILIES = (
     r"\b(?:Llama|LLaMA|Mistral|Mixtral|GPT-?\w*|Qwen\w*|OPT|Falcon|Vicuna|Gemma|Phi-?\d\w*|BERT|T5|BLOOM|DeepSeek\w*|Yi|"
     r"ChatGLM|Pythia|Claude|Gemini|ResNet\w*|ViT\w*|Whisper|CodeLlama|StarCoder\w*)[\w.-]*"
@@ -34,6 +39,11 @@ class Focus(BaseModel):
     def stated_in(self, text: str) -> bool:
         return bool(re.search(self.pattern, text, re.I if self.ignore_case else 0))
 
+    def stated_by(self, paper: Paper) -> bool:
+        """Whether the paper states it of its own work, in a sentence or in its listing (title, byline, code links)."""
+        listing = " ".join([paper.title, paper.organization or "", " ".join(paper.code_urls)])
+        return self.stated_in(listing) or any(self.stated_in(s) for s in own_sentences(paper))
+
 
 # (question pattern, focus) — first match wins; order from the most specific.
 _FOCI: list[tuple[re.Pattern[str], Focus]] = [
@@ -47,7 +57,10 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
         Focus(label="a cost in money", pattern=r"\$\s?\d|\b\d[\d.,]*\s*(dollars?|usd|cents?)\b|\bper (million|thousand) tokens\b"),
     ),
     (
-        re.compile(rf"\bhow many (?:[\w-]+\s){{0,2}}{_DEVICES}\b|\bnumber of {_DEVICES}\b|\b{_DEVICES}[\w\s,()-]{{0,20}}\bcount\b", re.I),
+        re.compile(
+            rf"\bhow many (?:[\w-]+\s){{0,2}}{_DEVICES}\b(?![\s-]*{_NOT_DEVICE_COUNT})|\bnumber of {_DEVICES}\b|\b{_DEVICES}[\w\s,()-]{{0,20}}\bcount\b",
+            re.I,
+        ),
         Focus(label="a device count", pattern=rf"\b\d[\d,]*\s*(?:[\w-]+\s){{0,2}}{_DEVICES}\b|\b\d+\s*[x×]\s*[A-Z]\w*\d"),
     ),
     (
@@ -60,8 +73,20 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
         Focus(label="the hardware model", pattern=_HARDWARE, ignore_case=False),
     ),
     (
+        re.compile(rf"\bwhat (kind|type|sort)s?\b(?: of)?[^?]{{0,40}}\b({_DEVICE_KINDS}|(?:devices?|hardware|machines?|gpus?)\b)", re.I),
+        Focus(label="the kind of device", pattern=rf"{_HARDWARE}|\b{_DEVICE_KINDS}", ignore_case=False),
+    ),
+    (
+        re.compile(r"\bhow much\b[\w\s-]{0,20}\b(quality|accuracy)\b[\w\s-]{0,20}\b(lost|loss|drops?|dropped|degrad\w*|decreas\w*|sacrific\w*)\b", re.I),
+        Focus(label="how much quality is lost", pattern=rf"\b({_QUALITY})\b[^.]{{0,60}}\d|\d[^.]{{0,40}}\b({_QUALITY})\b"),
+    ),
+    (
         re.compile(r"\b(parameter count|how many parameters|number of parameters|params|model sizes?|how (big|large) (is|are|was|were) the models?)\b", re.I),
-        Focus(label="a parameter count", pattern=r"\b\d+(\.\d+)?\s*(M|B|K|million|billion)\b(?!\s*(tokens|requests|images))|\b\d[\d.,]*\s*(million|billion)?\s*parameters\b"),
+        Focus(
+            label="a parameter count",  # "32K context" or "1B tokens" is not a model size
+            pattern=r"\b\d+(\.\d+)?\s*(M|B|million|billion)\b(?![\s-]*(tokens|requests|images|samples|words|steps|context))"
+            r"|\b\d[\d.,]*\s*(million|billion)?\s*parameters\b",
+        ),
     ),
     (
         re.compile(r"\bbit[- ]?widths?\b|\b(how many|which|what) bits\b|\bW\d+A\d+\b|\bprecision (format|level)s?\b", re.I),
@@ -146,6 +171,18 @@ def question_names(text: str) -> list[str]:
         if camel or caps or digits:
             names.append(word)
     return names
+
+
+# A sentence about conventional or earlier methods: the figures it gives are theirs ("the prohibitive computational
+# demand of conventional NAS algorithms (e.g. 10^4 GPU hours)"), unless it speaks of the paper's own work too.
+_OTHERS_WORK = re.compile(r"\b(conventional|existing|prior|previous|traditional|current|typical|standard)\b", re.I)
+_OWN_WORK = re.compile(r"\b(we|our|us|this (paper|work)|(the )?proposed)\b", re.I)
+
+
+def own_sentences(paper: Paper) -> list[str]:
+    """The abstract's sentences that are not about other people's methods."""
+    name = name_pattern(short_name(paper.title))
+    return [s for s in paper.sentences if not _OTHERS_WORK.search(s) or _OWN_WORK.search(s) or name.search(s)]
 
 
 def paper_text(paper: Paper) -> str:

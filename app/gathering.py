@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from citewise.app.catalog import select_papers
 from citewise.app.evidence import Evidence
-from citewise.app.focus import mentions, paper_text
+from citewise.app.focus import mentions
 from citewise.app.retrieval import Hit
 from citewise.app.understanding import Kind, Part, Question, topic_words
 from citewise.records import Paper
@@ -35,6 +35,7 @@ class PartSignals(BaseModel):
     kind: Kind
     paper_ids: list[str] = Field(description="The papers this part is answered from, best first (a listing: in its order).")
     from_listing: bool = Field(False, description="Answered from the papers' listing entries (dates, upvotes, bylines).")
+    counts_papers: bool = Field(False, description="A listing part asking how many papers match: none is an answer too.")
     from_mentions: bool = Field(False, description="The papers are those whose text mentions the part's names.")
     focus: str | None = Field(None, description="What the part asks for, when the evidence must state it.")
     focus_stated: bool | None = Field(None, description="Whether one of its papers states the focus (None: no focus).")
@@ -137,7 +138,10 @@ def part_signals(
             topic = " ".join(words)
             pool = on_topic_papers(topic, ranked, tokenize, topic_similarity) if topic.strip() else corpus()
             papers = select_papers(pool, catalog, question.filters.since, question.filters.until)
-        return PartSignals(text=part.text, kind=part.kind, paper_ids=[p.paper_id for p in papers], from_listing=True), papers
+        signals = PartSignals(
+            text=part.text, kind=part.kind, paper_ids=[p.paper_id for p in papers], from_listing=True, counts_papers=catalog.count
+        )
+        return signals, papers
     retrieved = list({e.paper.paper_id: e.paper for e in ranked}.values())
     by_mention = not named and bool(part.names) and part.kind == "which_papers" and bool(_MENTION.search(part.text))
     if named:
@@ -153,7 +157,7 @@ def part_signals(
         papers = leading[:5] if part.kind == "which_papers" else leading[:1]
     pool = papers if named else retrieved  # a name no retrieved paper mentions is not in the papers
     missing = [n for n in part.names if not any(mentions(p, n) for p in pool)]
-    stated = None if part.focus is None else any(part.focus.stated_in(paper_text(p)) for p in papers)
+    stated = None if part.focus is None else any(part.focus.stated_by(p) for p in papers)
     signals = PartSignals(
         text=part.text, kind=part.kind, paper_ids=[p.paper_id for p in papers],
         focus=part.focus.label if part.focus else None, focus_stated=stated, missing_names=missing, from_mentions=by_mention,
