@@ -9,6 +9,8 @@ A question that names something no retrieved paper mentions ("GANs", "vLLM") fai
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 from citewise.app.gathering import PartSignals, Signals
@@ -64,9 +66,27 @@ def decide_part(part: PartSignals, evidence_answers: bool, evidence_reason: str)
     return verdict(True, evidence_reason if evidence_answers else "its leading paper mentions every name the question uses")
 
 
+# A part that only asks the size or the meaning of what the part before it asked ("…, and by how much?", "how does
+# that compare numerically…"): when the papers do not state the one, they do not state the other.
+_CONTINUES = re.compile(
+    r"^(and\s+)?(by how (much|far)\b|(how|what) (does|do|did|would) (that|this|those|these)\b|(is|was|are|were) (that|this)\b)"
+    r"|\b(that|this)\s+(\w+ly\s+)?(compares?|means?|translates?|stacks? up|holds?|differs?)\b",
+    re.I,
+)
+
+
+def with_continuations(parts: list[PartDecision]) -> list[PartDecision]:
+    """Each part that continues an unstated one is unstated too, and says so once (through the part it continues)."""
+    for i, part in enumerate(parts[1:], 1):
+        before = parts[i - 1]
+        if not before.answerable and before.missing and part.answerable and _CONTINUES.search(part.text):
+            parts[i] = part.model_copy(update={"answerable": False, "reason": f"it continues a part whose papers do not state {before.missing}"})
+    return parts
+
+
 def decide(signals: Signals, settings: AnswerSettings) -> Decision:
     evidence_answers, reason = _evidence_answers(signals, settings)
-    parts = [decide_part(part, evidence_answers, reason) for part in signals.parts]
+    parts = with_continuations([decide_part(part, evidence_answers, reason) for part in signals.parts])
     if parts:
         answered = [p for p in parts if p.answerable]
         reason = answered[0].reason if answered else parts[0].reason

@@ -17,7 +17,8 @@ SortKey = Literal["upvotes", "published", "authors"]
 Field_ = Literal["published", "upvotes", "authors", "organization"]
 
 _ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3}
-_UPVOTES = r"(?:up-?votes?|upvoted|votes?|likes?|popular)"
+# "like Qwen-VL" is no count of likes
+_UPVOTES = r"(?:up-?votes?|upvoted|votes|likes|popular(?:ity)?)"
 _SORTS: list[tuple[SortKey, bool, re.Pattern[str]]] = [
     ("upvotes", True, re.compile(rf"\b(most|highest|top|max\w*)\b[\w\s-]{{0,12}}{_UPVOTES}|\bmost[- ]popular\b|\b{_UPVOTES}\b[\w\s]{{0,8}}\b(most|highest)\b", re.I)),
     ("upvotes", False, re.compile(rf"\b(least|fewest|lowest|min\w*)\b[\w\s-]{{0,12}}{_UPVOTES}|\bleast[- ]popular\b", re.I)),

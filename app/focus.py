@@ -35,9 +35,12 @@ class Focus(BaseModel):
     label: str = Field(description="As the refusal names it: 'a license', 'the GPU model'.")
     pattern: str = Field(description="Regular expression that finds it in a paper's text.")
     ignore_case: bool = True
+    figure: bool = Field(False, description="A number is asked for, so the benchmark it is given on matters.")
+    on: str | None = Field(None, description="The benchmark or test set the figure must be given on: 'Voice Search'.")
 
     def stated_in(self, text: str) -> bool:
-        return bool(re.search(self.pattern, text, re.I if self.ignore_case else 0))
+        found = re.search(self.pattern, text, re.I if self.ignore_case else 0)
+        return bool(found) and (self.on is None or bool(name_pattern(self.on).search(text)))
 
     def stated_by(self, paper: Paper) -> bool:
         """Whether the paper states it of its own work, in a sentence or in its listing (title, byline, code links)."""
@@ -50,7 +53,7 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
     (re.compile(r"\blicen[cs]e[sd]?\b", re.I), Focus(label="a license", pattern=r"\blicen[cs]\w*|\b(MIT|Apache|GPL|BSD)\b")),
     (
         re.compile(r"\b(word error rates?|WER|character error rates?|CER)\b", re.I),
-        Focus(label="an error rate", pattern=r"\b(WER|CER|word error rate|character error rate)\b[^.]{0,60}\d|\d[^.]{0,40}\b(WER|word error rate)\b"),
+        Focus(label="an error rate", figure=True, pattern=r"\b(WER|CER|word error rate|character error rate)\b[^.]{0,60}\d|\d[^.]{0,40}\b(WER|word error rate)\b"),
     ),
     (
         re.compile(r"\b(price|pricing|dollars?|usd|cents?|monetary|cost in money|how much (does|would|did) it cost)\b|\$", re.I),
@@ -84,6 +87,7 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
         re.compile(r"\b(parameter count|how many parameters|number of parameters|params|model sizes?|how (big|large) (is|are|was|were) the models?)\b", re.I),
         Focus(
             label="a parameter count",  # "32K context" or "1B tokens" is not a model size
+            figure=True,
             pattern=r"\b\d+(\.\d+)?\s*(M|B|million|billion)\b(?![\s-]*(tokens|requests|images|samples|words|steps|context))"
             r"|\b\d[\d.,]*\s*(million|billion)?\s*parameters\b",
         ),
@@ -102,7 +106,7 @@ _FOCI: list[tuple[re.Pattern[str], Focus]] = [
     ),
     (
         re.compile(r"\b(throughput)\b[\w\s]{0,12}\b(numbers?|figures?|gains?|improvements?|increase)\b|\bhow much (higher|more) throughput\b", re.I),
-        Focus(label="a throughput figure", pattern=r"throughput[^.]{0,80}\d|\d[^.]{0,60}throughput"),
+        Focus(label="a throughput figure", figure=True, pattern=r"throughput[^.]{0,80}\d|\d[^.]{0,60}throughput"),
     ),
 ]
 
@@ -117,9 +121,55 @@ _UNITS = [  # (the unit in the question, as the refusal names it, a number in th
     (r"giga-?bytes?|\bgb\b", "gigabytes", r"\d\s*(GB|gigabytes?)\b"),
     (r"mega-?bytes?|\bmb\b", "megabytes", r"\d\s*(MB|megabytes?)\b"),
     (r"mm\^?2|mm²|square milli", "mm²", r"\d\s*(mm\^?2|mm²|square millimet)"),
-    (r"\bwatts?\b|\bjoules?\b", "watts or joules", r"\d\s*(W|watts?|J|joules?|mJ)\b"),
+    (r"\b(milli)?watts?\b|\b(milli)?joules?\b|\bmj\b", "watts or joules", r"\d\s*(W|watts?|J|joules?|mJ|millijoules?)\b"),
+    (r"tokens? (per|/) ?s(ec(ond)?)?\b|tokens/s\b", "tokens per second", r"\d\s*(tokens?\s*(per|/)\s*s(ec(ond)?)?\b|tok/s)"),
 ]
-_METRICS = r"mAP|FID|BLEU|ROUGE(-\w+)?|PPL|perplexity|F1|top-?[15]|PSNR|SSIM|LPIPS|IoU|CLIP[- ]score|pass@\d+|EM|exact match"
+_METRICS = r"mAP|FID|BLEU|ROUGE(-\w+)?|PPL|perplexity|F1|top-?[15]|PSNR|SSIM|LPIPS|IoU|CLIP[- ]score|pass@\d+|EM|exact match|FLOPs|MACs"
+
+# The quantity a figure question measures ("how many FLOPs does…", "by what percentage does X reduce bitrate", "what is
+# the longest context length…"): the paper must give a number next to it. Generic gains ("how much faster", "what
+# speedup") are not held to this: papers state them in many words ("serves 4.48x more requests").
+_AUX = r"(?:does|do|did|is|are|was|were|can|could|would|will|has|have|had)"
+_MEASURED = [
+    re.compile(rf"\bhow many ((?:[\w'-]+\s+){{0,3}}?[\w'-]+)\s+{_AUX}\b", re.I),
+    re.compile(rf"\bwhat (?:percentage|percent|fraction|share|proportion|portion) of (?:the |its |their )?((?:[\w'-]+\s+){{0,3}}?[\w'-]+)\s+{_AUX}\b", re.I),
+    re.compile(
+        rf"\bby (?:what|how much|how many)(?: percentage| percent| factor| fraction)? {_AUX} .+? (?:reduce|cut|lower|decrease|shrink|increase|"
+        r"improve|raise|boost)s? (?:the )?(?:number of |amount of |size of )?((?:[\w'-]+\s+){0,2}[\w'-]+)\s*\??$", re.I
+    ),
+    re.compile(
+        r"\bwhat(?: is| was| are| were)?(?: the| its| their)? (?:(?:longest|largest|maximum|max|smallest|minimum|exact|peak|average|"
+        r"typical) )?((?:[\w-]+\s){0,2}(?:size|length|rate|ratio|budget|window|resolution|bitrate|overhead)s?)\b", re.I
+    ),
+]
+_GENERIC = {"speedup", "speed-up", "speedups", "improvement", "improvements", "gain", "gains", "times", "faster", "more",
+            "less", "fewer", "better", "higher", "lower", "of", "the", "and", "or", "it", "they", "them", "papers", "paper"}
+_MEASURE_STOP = {"the", "a", "an", "of", "its", "their", "in", "on", "for", "per"}
+
+
+def _measured_focus(text: str) -> Focus | None:
+    plain = re.sub(r"\([^)]*\)", " ", text)  # "how many FLOPs (multiply-adds) does…"
+    for pattern in _MEASURED:
+        if not (m := pattern.search(plain)):
+            continue
+        words = [w for w in re.findall(r"[\w-]+", m[1].lower().replace("'s", "")) if w not in _MEASURE_STOP]
+        if not words or any(w in _GENERIC for w in words):
+            return None
+        phrase = r"\W{1,3}".join(rf"{re.escape(w[:-1] if w.endswith('s') and len(w) > 3 else w)}\w*" for w in words)
+        return Focus(
+            label=f"a figure for the {' '.join(words)}", pattern=rf"\d[^.;]{{0,30}}\b{phrase}|\b{phrase}[^.;]{{0,30}}\d", figure=True
+        )
+    return None
+
+
+# "…on the Voice Search test set", "…on LIBERO": a figure on another benchmark does not answer
+_BENCHMARK = re.compile(r"\bon (?:the )?((?:[A-Z][\w-]*\s){0,2}[A-Z][\w-]*)(?:\s+(?:test set|benchmark|dataset|task)s?)?\b")
+
+
+def _on_benchmark(focus: Focus | None, text: str) -> Focus | None:
+    if focus is None or not focus.figure or not (benchmark := _BENCHMARK.search(text)):
+        return focus
+    return focus.model_copy(update={"on": benchmark[1], "label": f"{focus.label} on {benchmark[1]}"})
 
 
 def _figure_focus(text: str) -> Focus | None:
@@ -127,19 +177,17 @@ def _figure_focus(text: str) -> Focus | None:
         return None
     for unit, label, stated in _UNITS:
         if re.search(rf"\b(in|how many|how much|of)\s+(\w+\s)?({unit})", text, re.I):
-            return Focus(label=f"a figure in {label}", pattern=stated)
+            return Focus(label=f"a figure in {label}", pattern=stated, figure=True)
     metric = re.search(rf"(?<![\w-])({_METRICS})(?![\w-])", text)
     if metric:
         name = re.escape(metric[1])
-        return Focus(label=f"a {metric[1]} figure", pattern=rf"{name}[^.]{{0,60}}\d|\d[^.]{{0,40}}{name}", ignore_case=False)
-    return None
+        return Focus(label=f"a {metric[1]} figure", pattern=rf"{name}[^.]{{0,60}}\d|\d[^.]{{0,40}}{name}", ignore_case=False, figure=True)
+    return _measured_focus(text)
 
 
 def question_focus(text: str) -> Focus | None:
-    for pattern, focus in _FOCI:
-        if pattern.search(text):
-            return focus
-    return _figure_focus(text)
+    focus = next((focus for pattern, focus in _FOCI if pattern.search(text)), None) or _figure_focus(text)
+    return _on_benchmark(focus, text)
 
 
 # Names in a question that a paper must contain to answer it: CamelCase (LongBench, DistriFusion), ALL-CAPS words

@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 
 from citewise.app.catalog import select_papers
 from citewise.app.evidence import Evidence
-from citewise.app.focus import mentions
+from citewise.app.focus import mentions, name_pattern
 from citewise.app.retrieval import Hit
 from citewise.app.understanding import Kind, Part, Question, topic_words
-from citewise.records import Paper
+from citewise.records import Paper, short_name
 
 Tokenize = Callable[[list[str]], list[list[str]]]
 _LINKED_THINGS = {"benchmark", "benchmarks", "data", "dataset", "datasets", "model", "models", "weights", "implementation"}
@@ -157,11 +157,37 @@ def part_signals(
         papers = leading[:5] if part.kind == "which_papers" else leading[:1]
     pool = papers if named else retrieved  # a name no retrieved paper mentions is not in the papers
     missing = [n for n in part.names if not any(mentions(p, n) for p in pool)]
+    focus = part.focus.label if part.focus else None
     stated = None if part.focus is None else any(part.focus.stated_by(p) for p in papers)
+    if unstated := head_to_head_unstated(part.text, named):
+        papers = in_question_order(named, part.text) + [p for p in papers if p not in named]
+        focus, stated = unstated, False
     signals = PartSignals(
         text=part.text, kind=part.kind, paper_ids=[p.paper_id for p in papers],
-        focus=part.focus.label if part.focus else None, focus_stated=stated, missing_names=missing, from_mentions=by_mention,
+        focus=focus, focus_stated=stated, missing_names=missing, from_mentions=by_mention,
         names_its_papers=bool(named),
         names_mentioned=bool(part.names) and bool(papers) and all(mentions(papers[0], n) for n in part.names),
     )
     return signals, papers
+
+
+# "Does semi-PD beat DistServe?": a head-to-head result, which only a paper that names the other one can state
+_HEAD_TO_HEAD = re.compile(r"\b(beat|beats|outperform\w*|better than|worse than|faster than|slower than)\b", re.I)
+
+
+def head_to_head_unstated(text: str, named: list[Paper]) -> str | None:
+    """What is missing when the question pits two named papers against each other and neither names the other."""
+    if len(named) < 2 or not _HEAD_TO_HEAD.search(text):
+        return None
+    if any(mentions(a, short_name(b.title)) for a in named for b in named if a is not b):
+        return None
+    return f"a comparison with {short_name(in_question_order(named, text)[1].title)}"
+
+
+def in_question_order(papers: list[Paper], text: str) -> list[Paper]:
+    """Papers in the order the question names them (the subject first)."""
+    def position(paper: Paper) -> int:
+        found = name_pattern(short_name(paper.title)).search(text)
+        return found.start() if found else len(text)
+
+    return sorted(papers, key=position)
