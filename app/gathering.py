@@ -177,17 +177,20 @@ _HEAD_TO_HEAD = re.compile(r"\b(beat|beats|outperform\w*|better than|worse than|
 
 def head_to_head_unstated(text: str, named: list[Paper]) -> str | None:
     """What is missing when the question pits two named papers against each other and neither names the other."""
-    if len(named) < 2 or not _HEAD_TO_HEAD.search(text):
+    if len(named) < 2:
         return None
-    if any(mentions(a, short_name(b.title)) for a in named for b in named if a is not b):
+    subject, other = in_question_order(named, text)[:2]
+    between = text[_position(subject, text) : _position(other, text)]  # "semi-PD beat DistServe", not "faster than Y are A and B"
+    if not _HEAD_TO_HEAD.search(between) or mentions(subject, short_name(other.title)) or mentions(other, short_name(subject.title)):
         return None
-    return f"a comparison with {short_name(in_question_order(named, text)[1].title)}"
+    return f"a comparison with {short_name(other.title)}"
+
+
+def _position(paper: Paper, text: str) -> int:
+    found = name_pattern(short_name(paper.title)).search(text)
+    return found.start() if found else len(text)
 
 
 def in_question_order(papers: list[Paper], text: str) -> list[Paper]:
     """Papers in the order the question names them (the subject first)."""
-    def position(paper: Paper) -> int:
-        found = name_pattern(short_name(paper.title)).search(text)
-        return found.start() if found else len(text)
-
-    return sorted(papers, key=position)
+    return sorted(papers, key=lambda paper: _position(paper, text))
