@@ -25,7 +25,16 @@ _FRAMING = {
     "articl", "publish", "find", "list", "show", "report", "method", "approach", "use", "about", "relat",
     "which", "what", "who", "how", "why", "when", "where", "doe", "do", "up", "ani", "some", "paper'",
     "gain", "benefit", "improv", "result", "claim", "collect", "index", "mani", "much",
+    # chat: "has anyone here looked at…", "anything on…, specifically…", "I want something that covers…"
+    "anyon", "anyth", "someth", "everyth", "els", "here", "there", "look", "want", "cover", "say", "exact", "specif",
+    "explicit", "let", "thing", "itself", "peopl", "think", "did", "were", "has", "have", "got", "came", "onto", "way",
+    "target", "deal", "kind", "still", "while", "take",
 }
+# "Is there a paper on…", "anything on…", "has anyone looked at…": the question asks whether the collection holds a topic
+_EXISTENCE = re.compile(
+    r"\b(is there|are there|any(one|thing|body)|any (papers?|work|study|studies)|does any|did any|has any|looking for|"
+    r"something (on|about|that))\b", re.I
+)
 
 
 class PartSignals(BaseModel):
@@ -105,6 +114,16 @@ def covers(paper: Paper, terms: set[str], tokenize: Tokenize) -> bool:
     return all(any(word.startswith(term) for word in words) for term in terms)
 
 
+def absent_words(text: str, tokenize: Tokenize, vocabulary: frozenset[str]) -> list[str]:
+    """The question's topic words that no indexed paper uses ("silicon photonics" in a collection on ML systems)."""
+    absent = []
+    for word in re.findall(r"[A-Za-z][\w-]*", text):
+        terms = [t for t in tokenize([word])[0] if t not in _FRAMING and not t.isdigit()]
+        if terms and not any(t in vocabulary or any(v.startswith(t) for v in vocabulary) for t in terms):
+            absent.append(word)
+    return absent
+
+
 def on_topic_papers(
     topic: str, ranked: list[Evidence], tokenize: Tokenize, min_similarity: float
 ) -> list[Paper]:
@@ -124,6 +143,7 @@ def part_signals(
     corpus: Callable[[], list[Paper]],
     tokenize: Tokenize,
     topic_similarity: float,
+    vocabulary: frozenset[str] = frozenset(),
 ) -> tuple[PartSignals, list[Paper]]:
     """Which papers answer ``part``, and whether they state what it asks for."""
     if part.catalog is not None:
@@ -157,6 +177,10 @@ def part_signals(
         papers = leading[:5] if part.kind == "which_papers" else leading[:1]
     pool = papers if named else retrieved  # a name no retrieved paper mentions is not in the papers
     missing = [n for n in part.names if not any(mentions(p, n) for p in pool)]
+    if not named and not missing and asks_for_topic(part):
+        absent = absent_words(part.text, tokenize, vocabulary)
+        if len(absent) >= MIN_ABSENT_WORDS:  # one unknown word is a paraphrase; several are a topic the papers lack
+            missing = [", ".join(absent)]
     focus = part.focus.label if part.focus else None
     stated = None if part.focus is None else any(part.focus.stated_by(p) for p in papers)
     if unstated := head_to_head_unstated(part.text, named):
@@ -194,3 +218,11 @@ def _position(paper: Paper, text: str) -> int:
 def in_question_order(papers: list[Paper], text: str) -> list[Paper]:
     """Papers in the order the question names them (the subject first)."""
     return sorted(papers, key=lambda paper: _position(paper, text))
+
+
+MIN_ABSENT_WORDS = 2
+
+
+def asks_for_topic(part: Part) -> bool:
+    """Whether the part asks which papers, if any, are about something (rather than a detail of a described paper)."""
+    return part.kind in ("which_papers", "which_paper") or bool(_EXISTENCE.search(part.text))
