@@ -10,7 +10,7 @@ from citewise.app.answerability import Decision, PartDecision
 from citewise.app.answers import Citation, ListingRow
 from citewise.app.catalog import listing_line
 from citewise.app.evidence import Evidence, asks_for_number
-from citewise.app.focus import own_sentences
+from citewise.app.focus import own_sentences, text_mentions
 from citewise.app.gathering import Gathered, PartSignals
 from citewise.app.understanding import Kind, Part
 from citewise.records import Paper, short_name
@@ -110,6 +110,21 @@ def select_evidence(
         if figure is not None:
             chosen.insert(0, figure)
     return with_enumerations(with_antecedents(chosen, ranked), ranked)
+
+
+def mention_evidence(names: list[str], paper_ids: list[str], papers: dict[str, Paper], ranked: list[Evidence]) -> list[Evidence]:
+    """For "which papers use Qwen models?": each paper found, quoted with its best sentence that names them (the
+    proof it belongs in the list), whether or not the search retrieved it."""
+    chosen = []
+    for paper_id in paper_ids:
+        paper = papers[paper_id]
+        naming = [i for i, sentence in enumerate(paper.sentences) if any(text_mentions(sentence, n) for n in names)]
+        best = next((e for e in ranked if e.paper.paper_id == paper_id and e.sentence_index in naming), None)
+        if best is None and naming:
+            best = Evidence(paper=paper, sentence_index=naming[0], sentence=paper.sentences[naming[0]], similarity=0.0, score=0.0, hit_rank=len(ranked))
+        if best is not None:
+            chosen.append(best)
+    return chosen
 
 
 def with_enumerations(chosen: list[Evidence], ranked: list[Evidence]) -> list[Evidence]:
@@ -308,7 +323,10 @@ def write_extractive(gathered: Gathered, decision: Decision, settings: AnswerSet
         earlier = {e.paper.paper_id for e in chosen}
         if earlier and len(question.parts) > 1 and not restrict:  # later parts speak of the papers the first found
             restrict = list(earlier)
-        picked = select_evidence(text, evidence, settings, part.kind, restrict)
+        if signals.from_mentions:
+            picked = mention_evidence(part.names, signals.paper_ids, gathered.papers, evidence)
+        else:
+            picked = select_evidence(text, evidence, settings, part.kind, restrict)
         if part.focus is not None:  # the sentence that states what is asked leads
             stating = next((e for e in evidence if e.paper.paper_id in signals.paper_ids[:1] and part.focus.stated_in(e.sentence)
                             and e.sentence in own_sentences(e.paper)), None)

@@ -209,14 +209,15 @@ def question_names(text: str) -> list[str]:
         pieces = [p for p in re.split(r"-", word) if p]
         if len(pieces) > 1 and all(p.lower() in _NOT_NAMES or p.islower() for p in pieces):
             continue  # "ASR-to-LLM", "speech-to-text": field words joined, not a name
-        word = re.sub(r"-(style|like|based|type|ish)$", "", re.sub(r"^(non|pre|post|multi|sub)-", "", word, flags=re.I), flags=re.I)
+        word = re.sub(r"-(style|like|based|type|ish|family|series)$", "", re.sub(r"^(non|pre|post|multi|sub)-", "", word, flags=re.I), flags=re.I)
         letters = word.replace("-", "").replace(".", "")
         if word.lower() in _NOT_NAMES or len(letters) < 3:
             continue
         camel = any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
         caps = letters.isupper() and letters.isalpha() and len(letters) >= 3
         digits = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
-        if camel or caps or digits:
+        family = bool(re.fullmatch(_MODEL_FAMILIES, word))  # "Qwen", "Llama": model families, however capitalised
+        if camel or caps or digits or family:
             names.append(word)
     return names
 
@@ -241,13 +242,21 @@ def paper_text(paper: Paper) -> str:
 def name_pattern(name: str) -> re.Pattern[str]:
     """``name`` as a whole word, ignoring case and hyphens or spaces inside it ("Ring-Attention" ~ "Ring Attention")."""
     pieces = [re.escape(p) for p in re.split(r"[\s_-]+", name) if p]
-    return re.compile(r"(?<![A-Za-z0-9])" + r"[\s_-]?".join(pieces) + r"(?![A-Za-z0-9])", re.I)
+    return re.compile(r"(?<![A-Za-z0-9])" + r"[\s_-]?".join(pieces) + _NOT_AFTER, re.I)
+
+
+_NOT_AFTER = r"(?![A-Za-z0-9])"
 
 
 def mentions(paper: Paper, name: str) -> bool:
+    return text_mentions(paper_text(paper), name)
+
+
+def text_mentions(text: str, name: str) -> bool:
     """Whole-name match; a versioned model name may be written in parts ("Qwen3-0.6B" in "Qwen3-1.7B/0.6B")."""
-    text = paper_text(paper)
     if name_pattern(name).search(text):
         return True
+    if not any(c.isdigit() for c in name) and re.search(name_pattern(name).pattern[:-len(_NOT_AFTER)] + r"[\d.]+" + _NOT_AFTER, text, re.I):
+        return True  # a family by its versions: "Qwen" in "Qwen3-1.7B", "LLaMA" in "LLaMA2"
     pieces = [p for p in re.split(r"[\s_-]+", name) if p]
     return len(pieces) > 1 and any(c.isdigit() for c in name) and all(name_pattern(p).search(text) for p in pieces)

@@ -17,7 +17,10 @@ from citewise.records import Paper, short_name
 
 Tokenize = Callable[[list[str]], list[list[str]]]
 _LINKED_THINGS = {"benchmark", "benchmarks", "data", "dataset", "datasets", "model", "models", "weights", "implementation"}
-_MENTION = re.compile(r"\b(mention\w*|cite\w*|name\w*|refer\w*|integrat\w*|compatible|built on|compare\w* (with|against|to))\b", re.I)
+_MENTION = re.compile(
+    r"\b(mention\w*|cite\w*|name\w*|refer\w*|integrat\w*|compatible|built on|compare\w* (with|against|to)|use|uses|using|"
+    r"(run|ran|runs|experiment\w*|evaluat\w*|test\w*|benchmark\w*)( \w+)? (with|on))\b", re.I
+)
 
 # Stems of words that frame a question rather than name its topic.
 _FRAMING = {

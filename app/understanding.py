@@ -172,7 +172,8 @@ class Question(BaseModel):
 def question_kind(text: str, named: int, catalog: CatalogQuery | None) -> Kind:
     if catalog is not None:
         return "catalog"
-    if named >= 2 and _COMPARE.search(text) or re.search(r"\b(compare|versus|vs\.?)\b", text, re.I):
+    compares = bool(re.search(r"\b(compare|versus|vs\.?)\b", text, re.I)) and not _WHICH_PAPERS.search(text)  # not "which papers compare against Qwen?"
+    if named >= 2 and _COMPARE.search(text) or compares:
         return "comparison"
     if not named and _WHICH_PAPER.search(text) and not _WHICH_PAPERS.search(text):
         return "which_paper"
