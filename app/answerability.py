@@ -4,7 +4,8 @@ calibration alike.
 
 One sentence close to the question is the usual proof. Short topic questions ("Which papers reduce KV cache
 memory?") rarely come that close to any single sentence with a small embedding model, so for them a second proof
-counts: one retrieved paper mentions every content word of the question, and its evidence clears a lower floor.
+counts: one retrieved paper mentions most content words of the question (a paraphrase rarely has them all), and
+its evidence clears a lower floor.
 A question that names something no retrieved paper mentions ("GANs", "vLLM") fails that test and is refused."""
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def _evidence_answers(signals: Signals, settings: AnswerSettings) -> tuple[bool,
         return True, "the question names a retrieved paper"
     if signals.best_similarity >= settings.min_evidence_score:
         return True, "a sentence is close to the question"
-    if signals.best_similarity >= settings.min_topic_score and signals.one_paper_covers_topic:
-        return True, "one paper covers every content word of the question"
+    if signals.best_similarity >= settings.min_topic_score and signals.topic_coverage >= settings.min_topic_coverage:
+        return True, "one paper covers the question's content words"
     return False, "no sentence is close enough and no paper covers the question's topic"
 
 

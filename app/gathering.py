@@ -61,8 +61,8 @@ class Signals(BaseModel):
 
     best_similarity: float | None = Field(description="Highest question-to-sentence cosine; None when nothing was retrieved.")
     names_top_paper: bool = Field(description="One of the three best sentences comes from a paper the question names.")
-    one_paper_covers_topic: bool = Field(
-        description="One retrieved paper mentions every content word of the question (title and abstract)."
+    topic_coverage: float = Field(
+        description="The largest share of the question's content words that one retrieved paper mentions (title and abstract)."
     )
     parts: list[PartSignals] = Field(default_factory=list)
 
@@ -84,10 +84,11 @@ def content_terms(question: str, tokenize: Tokenize) -> set[str]:
     return {t for t in tokenize([question])[0] if t not in _FRAMING and not t.isdigit()}
 
 
-def covered_by_one_paper(question: str, ranked: list[Evidence], tokenize: Tokenize) -> bool:
+def topic_coverage(question: str, ranked: list[Evidence], tokenize: Tokenize) -> float:
+    """How much of the question's topic the best-covering retrieved paper mentions (0 for a question without one)."""
     terms = content_terms(question, tokenize)
     papers = {e.paper.paper_id: e.paper for e in ranked}
-    return bool(terms) and any(covers(paper, terms, tokenize) for paper in papers.values())
+    return max((len(covered(paper, terms, tokenize)) / len(terms) for paper in papers.values()), default=0.0) if terms else 0.0
 
 
 def measure_signals(
@@ -99,7 +100,7 @@ def measure_signals(
     return Signals(
         best_similarity=max((e.similarity for e in ranked), default=None),
         names_top_paper=any(e.named_in_question for e in ranked[:3]),
-        one_paper_covers_topic=covered_by_one_paper(question.search_query, ranked, tokenize),
+        topic_coverage=topic_coverage(question.search_query, ranked, tokenize),
         parts=parts or [],
     )
 
@@ -111,10 +112,15 @@ def best_similarity_by_paper(ranked: list[Evidence]) -> dict[str, float]:
     return best
 
 
-def covers(paper: Paper, terms: set[str], tokenize: Tokenize) -> bool:
-    """The paper's title and abstract hold every term ("speed" covers "speedup")."""
+def covered(paper: Paper, terms: set[str], tokenize: Tokenize) -> set[str]:
+    """The terms the paper's title and abstract hold ("speed" is held by "speedup")."""
     words = set(tokenize([f"{paper.title} {paper.abstract}"])[0])
-    return all(any(word.startswith(term) for word in words) for term in terms)
+    return {term for term in terms if any(word.startswith(term) for word in words)}
+
+
+def covers(paper: Paper, terms: set[str], tokenize: Tokenize) -> bool:
+    """The paper's title and abstract hold every term."""
+    return covered(paper, terms, tokenize) == terms
 
 
 def absent_words(text: str, tokenize: Tokenize, vocabulary: frozenset[str]) -> list[str]:

@@ -211,6 +211,9 @@ class AnswerSettings(BaseModel):
         description="Lower bar for topic questions: answered when one retrieved paper mentions every content word "
         "of the question and its best sentence similarity reaches this.",
     )
+    min_topic_coverage: float = Field(
+        0.75, description="The share of a topic question's content words one retrieved paper must mention for that lower bar."
+    )
     topic_similarity: float = Field(
         0.5,
         description="Listing questions with a topic ('the earliest paper on disaggregated serving'): a retrieved paper "
