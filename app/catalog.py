@@ -22,12 +22,12 @@ _UPVOTES = r"(?:up-?votes?|upvoted|votes|likes|popular(?:ity)?)"
 _SORTS: list[tuple[SortKey, bool, re.Pattern[str]]] = [
     ("upvotes", True, re.compile(rf"\b(most|highest|top|max\w*)\b[\w\s-]{{0,12}}{_UPVOTES}|\bmost[- ]popular\b|\b{_UPVOTES}\b[\w\s]{{0,8}}\b(most|highest)\b", re.I)),
     ("upvotes", False, re.compile(rf"\b(least|fewest|lowest|min\w*)\b[\w\s-]{{0,12}}{_UPVOTES}|\bleast[- ]popular\b", re.I)),
-    ("published", True, re.compile(r"\b(latest|newest|most recent(?:ly)?|youngest|last (?:one )?(?:posted|published))\b", re.I)),
+    ("published", True, re.compile(r"\b(latest|newest|most recent(?:ly)?|youngest|last (?:\w+ )?(?:posted|published|released))\b", re.I)),
     ("published", False, re.compile(
-        r"\b(earliest|oldest|older one|first (?:one )?(?:posted|published)|least recent|(?:came out|appeared|published|posted) first)\b", re.I
+        r"\b(earliest|oldest|older one|first (?:\w+ )?(?:posted|published|released)|least recent|(?:came out|appeared|published|posted) first)\b", re.I
     )),
-    ("authors", True, re.compile(r"\b(most|largest|biggest|longest)\b[\w\s]{0,8}\bauthors?\b|\blongest author|\bauthor list\b", re.I)),
-    ("authors", False, re.compile(r"\b(fewest|least|smallest|shortest)\b[\w\s]{0,8}\bauthors?\b", re.I)),
+    ("authors", True, re.compile(r"\b(most|largest|biggest|longest|highest)\b[\w\s]{0,12}\bauthors?\b|\blongest author|\bauthor list\b", re.I)),
+    ("authors", False, re.compile(r"\b(fewest|least|smallest|shortest|lowest)\b[\w\s]{0,12}\bauthors?\b", re.I)),
 ]
 _CODE = re.compile(r"\b(github|gitlab|code (links?|urls?|repo\w*)|links? (to|for) (the |their |its )?code|code (is )?(available|released|public|open))\b", re.I)
 # "How many papers…", "how many of them…": a count of papers, not of anything a paper describes ("how many gigabytes
