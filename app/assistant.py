@@ -117,7 +117,7 @@ class Assistant:
             evidence = part_ranked[i] if part_ranked else ranked
             signals, answering = part_signals(
                 part, question, evidence, named, self.index.store.all_papers, self.index.lexical.tokenize,
-                self.settings.answer.topic_similarity, self.index.lexical.vocabulary,
+                self.settings.answer, self.index.lexical.vocabulary,
             )
             parts.append(signals)
             papers.update((p.paper_id, p) for p in answering)

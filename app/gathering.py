@@ -14,6 +14,7 @@ from citewise.app.focus import mentions, name_pattern
 from citewise.app.retrieval import Hit
 from citewise.app.understanding import Kind, Part, Question, topic_words
 from citewise.records import Paper, short_name
+from citewise.settings import AnswerSettings
 
 Tokenize = Callable[[list[str]], list[list[str]]]
 _LINKED_THINGS = {"benchmark", "benchmarks", "data", "dataset", "datasets", "model", "models", "weights", "implementation"}
@@ -118,11 +119,6 @@ def covered(paper: Paper, terms: set[str], tokenize: Tokenize) -> set[str]:
     return {term for term in terms if any(word.startswith(term) for word in words)}
 
 
-def covers(paper: Paper, terms: set[str], tokenize: Tokenize) -> bool:
-    """The paper's title and abstract hold every term."""
-    return covered(paper, terms, tokenize) == terms
-
-
 def absent_words(text: str, tokenize: Tokenize, vocabulary: frozenset[str]) -> list[str]:
     """The question's topic words that no indexed paper uses ("silicon photonics" in a collection on ML systems)."""
     absent = []
@@ -134,14 +130,17 @@ def absent_words(text: str, tokenize: Tokenize, vocabulary: frozenset[str]) -> l
 
 
 def on_topic_papers(
-    topic: str, ranked: list[Evidence], tokenize: Tokenize, min_similarity: float
+    topic: str, ranked: list[Evidence], tokenize: Tokenize, min_similarity: float, min_coverage: float
 ) -> list[Paper]:
-    """Retrieved papers a listing question's topic is about: they mention every topic word, or a sentence of theirs
-    is close to the question."""
+    """Retrieved papers a listing question's topic is about: they mention (nearly) every topic word, or a sentence of
+    theirs is close to the question."""
     terms = content_terms(topic, tokenize)
     best = best_similarity_by_paper(ranked)
     papers = {e.paper.paper_id: e.paper for e in ranked}
-    return [p for pid, p in papers.items() if (terms and covers(p, terms, tokenize)) or best[pid] >= min_similarity]
+    return [
+        p for pid, p in papers.items()
+        if (terms and len(covered(p, terms, tokenize)) >= min_coverage * len(terms)) or best[pid] >= min_similarity
+    ]
 
 
 def part_signals(
@@ -151,7 +150,7 @@ def part_signals(
     named: list[Paper],
     corpus: Callable[[], list[Paper]],
     tokenize: Tokenize,
-    topic_similarity: float,
+    settings: AnswerSettings,
     vocabulary: frozenset[str] = frozenset(),
 ) -> tuple[PartSignals, list[Paper]]:
     """Which papers answer ``part``, and whether they state what it asks for."""
@@ -165,7 +164,7 @@ def part_signals(
             if catalog.has_code:  # "a GitHub link for their code or benchmark": what is linked, not a topic
                 words = [w for w in words if w.lower() not in _LINKED_THINGS]
             topic = " ".join(words)
-            pool = on_topic_papers(topic, ranked, tokenize, topic_similarity) if topic.strip() else corpus()
+            pool = on_topic_papers(topic, ranked, tokenize, settings.topic_similarity, settings.min_topic_coverage) if topic.strip() else corpus()
             papers = select_papers(pool, catalog, question.filters.since, question.filters.until)
         signals = PartSignals(
             text=part.text, kind=part.kind, paper_ids=[p.paper_id for p in papers], from_listing=True, counts_papers=catalog.count
