@@ -60,7 +60,7 @@ def decide_part(part: PartSignals, evidence_answers: bool, evidence_reason: str)
         if not part.names_its_papers:  # nothing indexed mentions it: no paper to name in the refusal
             return PartDecision(text=part.text, answerable=False, reason=reason, missing=part.missing_names[0])
         return verdict(False, reason, part.missing_names[0])
-    if not evidence_answers and not part.names_mentioned:  # a distinctive name found in the paper is proof too
+    if not evidence_answers and not part.names_mentioned and not part.refers_to_earlier_answer:  # those are proof too
         return verdict(False, evidence_reason)
     if part.focus_stated is False:
         return verdict(False, f"its papers do not state {part.focus}", part.focus)

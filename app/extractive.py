@@ -9,7 +9,7 @@ import re
 from citewise.app.answerability import Decision, PartDecision
 from citewise.app.answers import Citation, ListingRow
 from citewise.app.catalog import listing_line
-from citewise.app.evidence import Evidence, asks_for_number
+from citewise.app.evidence import HAS_NUMBER, Evidence, asks_for_number
 from citewise.app.focus import own_sentences, text_mentions
 from citewise.app.gathering import Gathered, PartSignals
 from citewise.app.understanding import Kind, Part
@@ -45,7 +45,6 @@ _ASKS_FOR_PARTS = re.compile(
     r"contributions|innovations|strategies|optimi[sz]ations|methods)\b", re.I)
 # "combines A, B, and C" / "introduces A to …, B to …, and C to …": three or more items in one sentence
 _LISTS_SEVERAL = re.compile(r"[^,;]+[,;][^,;]+[,;]?\s+(and|as well as)\s+", re.I)
-_DIGIT = re.compile(r"\d")
 _HOW = re.compile(r"\bhow\b(?! (much|many|fast|big|large|long|often)\b)", re.I)
 _LIST_QUESTION = re.compile(r"\b(which|what|list|name|compare|papers|works|approaches|methods|systems)\b.*\b(papers|works|approaches|methods|systems)\b|\bcompare\b|\bvs\.?\b|\bversus\b", re.I)
 
@@ -103,10 +102,10 @@ def select_evidence(
             continue
         counts[item.paper.paper_id] = counts.get(item.paper.paper_id, 0) + 1
         chosen.append(item)
-    if kind == "figure" and chosen and not any(_DIGIT.search(e.sentence) for e in chosen):
+    if kind == "figure" and chosen and not any(HAS_NUMBER.search(e.sentence) for e in chosen):
         # a figure is asked for: the best sentence of the leading paper that holds a number joins the quotes
         lead = chosen[0].paper.paper_id
-        figure = next((e for e in ranked if e.paper.paper_id == lead and _DIGIT.search(e.sentence)), None)
+        figure = next((e for e in ranked if e.paper.paper_id == lead and HAS_NUMBER.search(e.sentence)), None)
         if figure is not None:
             chosen.insert(0, figure)
     return with_enumerations(with_antecedents(chosen, ranked), ranked)
@@ -172,7 +171,7 @@ def compose(chosen: list[Evidence], first_marker: int = 1, lead_with_number: boo
     for paper_id in order:
         items = sorted(groups[paper_id], key=lambda e: e.sentence_index)
         if lead_with_number:
-            numeric = [e for e in groups[paper_id] if re.search(r"\d", e.sentence)]
+            numeric = [e for e in groups[paper_id] if HAS_NUMBER.search(e.sentence)]
             if numeric:
                 lead = numeric[0]  # groups keep the ranked order: the best-scoring numeric sentence
                 items = [lead] + [e for e in items if e is not lead]

@@ -55,6 +55,7 @@ class PartSignals(BaseModel):
     missing_names: list[str] = Field(default_factory=list, description="Names the part uses that none of its papers mention.")
     names_its_papers: bool = Field(False, description="The question names the papers this part is about.")
     names_mentioned: bool = Field(False, description="The part uses names, and its leading paper mentions every one.")
+    refers_to_earlier_answer: bool = Field(False, description="Its 'it' is the paper an earlier listing part answered with.")
 
 
 class Signals(BaseModel):

@@ -105,6 +105,11 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP.search(question)) and not names or len(words) <= 3
 
 
+def refers_back(text: str) -> bool:
+    """Whether a part speaks of something found before it ("…, and what does it compare against?")."""
+    return bool(_FOLLOW_UP.search(text))
+
+
 def contextual_query(question: str, history: list[tuple[str, str]] | None) -> str:
     """A follow-up ("what speedup does it report?") is searched together with the question it follows."""
     if not history or not is_follow_up(question):

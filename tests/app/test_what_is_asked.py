@@ -92,3 +92,11 @@ def test_which_papers_use_a_model_family_quotes_each_papers_mention(assistant: A
     answer = assistant.ask("Which papers run experiments with Qwen models?")
     assert not answer.refused and answer.decision.signals.parts[0].from_mentions
     assert len(answer.citations) >= 2 and all("Qwen" in c.quote for c in answer.citations)
+
+
+def test_it_after_a_listing_part_is_the_paper_that_part_found(assistant: Assistant) -> None:
+    answer = assistant.ask("Which 2025 paper has the most upvotes, and how much does it cut the bandwidth it needs?")
+    assert not answer.refused and answer.decision.signals.parts[1].refers_to_earlier_answer
+    top = answer.rows[0].paper_id
+    assert {c.paper_id for c in answer.citations} == {top}
+    assert "orders of magnitude" in answer.answer  # a figure in words leads like one in digits
