@@ -313,7 +313,9 @@ def write_extractive(gathered: Gathered, decision: Decision, settings: AnswerSet
         text = question.search_query if len(question.parts) == 1 else part.text
         named_count = len(question.named_paper_rows)
         restrict = None
-        if part.kind == "which_paper" and not named_count:
+        if part.kind == "which_paper" and not named_count and signals.names_mentioned:
+            restrict = signals.paper_ids[:1]  # the one paper that uses the names the question does ("Ascend and MindSpore")
+        elif part.kind == "which_paper" and not named_count:
             restrict = clear_leaders(evidence, signals.paper_ids, settings.which_paper_margin)
         elif signals.from_mentions or len(signals.paper_ids) > max(named_count, 1):
             restrict = signals.paper_ids

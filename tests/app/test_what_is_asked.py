@@ -100,3 +100,8 @@ def test_it_after_a_listing_part_is_the_paper_that_part_found(assistant: Assista
     top = answer.rows[0].paper_id
     assert {c.paper_id for c in answer.citations} == {top}
     assert "orders of magnitude" in answer.answer  # a figure in words leads like one in digits
+
+
+def test_which_paper_answers_with_the_one_that_uses_the_questions_names(assistant: Assistant) -> None:
+    answer = assistant.ask("Which paper built its disaggregated serving system on Ascend and MindSpore?")
+    assert not answer.refused and {c.title.split(":")[0] for c in answer.citations} == {"P/D-Serve"}, answer.answer
