@@ -118,6 +118,11 @@ _UNITS = [  # (the unit in the question, as the refusal names it, a number in th
     (r"micro-?seconds?|\bµs\b", "microseconds", r"\d\s*(µs|us|micro-?seconds?)\b"),
     (r"(gpu|tpu|npu)[- ]hours|\bhours\b", "hours", r"\d[\d.,]*\s*(k\s*)?((gpu|tpu|npu)[- ])?hours\b"),
     (r"\bdays\b", "days", r"\d[\d.,]*\s*days\b"),
+    (
+        r"long (?:does|did|do|is|was|will|would|has|have|had)\b", "time",
+        r"\b(\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several)\s*"
+        r"(ms|s|seconds?|minutes?|min|hours?|h|days?|weeks?|months?|years?)\b",
+    ),
     (r"giga-?bytes?|\bgb\b", "gigabytes", r"\d\s*(GB|gigabytes?)\b"),
     (r"mega-?bytes?|\bmb\b", "megabytes", r"\d\s*(MB|megabytes?)\b"),
     (r"mm\^?2|mm²|square milli", "mm²", r"\d\s*(mm\^?2|mm²|square millimet)"),
@@ -131,7 +136,7 @@ _METRICS = r"mAP|FID|BLEU|ROUGE(-\w+)?|PPL|perplexity|F1|top-?[15]|PSNR|SSIM|LPI
 # speedup") are not held to this: papers state them in many words ("serves 4.48x more requests").
 _AUX = r"(?:does|do|did|is|are|was|were|can|could|would|will|has|have|had)"
 _MEASURED = [
-    re.compile(rf"\bhow many ((?:[\w'-]+\s+){{0,3}}?[\w'-]+)\s+{_AUX}\b", re.I),
+    re.compile(rf"\bhow (?:many|much) ((?:[\w'-]+\s+){{0,3}}?[\w'-]+)\s+{_AUX}\b", re.I),
     re.compile(rf"\bwhat (?:percentage|percent|fraction|share|proportion|portion) of (?:the |its |their )?((?:[\w'-]+\s+){{0,3}}?[\w'-]+)\s+{_AUX}\b", re.I),
     re.compile(
         rf"\bby (?:what|how much|how many)(?: percentage| percent| factor| fraction)? {_AUX} .+? (?:reduce|cut|lower|decrease|shrink|increase|"
@@ -142,8 +147,11 @@ _MEASURED = [
         r"typical) )?((?:[\w-]+\s){0,2}(?:size|length|rate|ratio|budget|window|resolution|bitrate|overhead)s?)\b", re.I
     ),
 ]
-_GENERIC = {"speedup", "speed-up", "speedups", "improvement", "improvements", "gain", "gains", "times", "faster", "more",
-            "less", "fewer", "better", "higher", "lower", "of", "the", "and", "or", "it", "they", "them", "papers", "paper"}
+_GENERIC = {"speedup", "speed-up", "speedups", "improvement", "improvements", "gain", "gains", "times", "of", "the", "and", "or",
+            "it", "they", "them", "papers", "paper",
+            # a comparison ("how much tighter latency objectives…") is stated as a ratio ("10.2x tighter SLO")
+            "faster", "slower", "more", "less", "fewer", "better", "worse", "higher", "lower", "tighter", "smaller", "larger",
+            "bigger", "shorter", "longer", "cheaper", "greater"}
 _MEASURE_STOP = {"the", "a", "an", "of", "its", "their", "in", "on", "for", "per"}
 
 
@@ -173,10 +181,10 @@ def _on_benchmark(focus: Focus | None, text: str) -> Focus | None:
 
 
 def _figure_focus(text: str) -> Focus | None:
-    if not re.search(r"\b(how (many|much)|what|which)\b", text, re.I):
+    if not re.search(r"\b(how (many|much|long)|what|which)\b", text, re.I):
         return None
     for unit, label, stated in _UNITS:
-        if re.search(rf"\b(in|how many|how much|of)\s+(\w+\s)?({unit})", text, re.I):
+        if re.search(rf"\b(in|how many|how much|how|of)\s+(\w+\s)?({unit})", text, re.I):
             return Focus(label=f"a figure in {label}", pattern=stated, figure=True)
     metric = re.search(rf"(?<![\w-])({_METRICS})(?![\w-])", text)
     if metric:

@@ -24,6 +24,8 @@ from citewise.app.understanding import filters_from_question
         ("How many GPU hours did the search take?", "a figure in hours"),
         ("What WER does it get on the Voice Search test set?", "an error rate on Voice Search"),
         ("what kind of devices (laptops, phones)?", "the kind of device"),
+        ("how much memory does it need for a 70B model?", "a figure for the memory"),
+        ("How long did the training take?", "a figure in time"),
     ],
 )
 def test_the_quantity_a_figure_question_measures_is_its_focus(question: str, label: str) -> None:
@@ -31,7 +33,10 @@ def test_the_quantity_a_figure_question_measures_is_its_focus(question: str, lab
     assert focus is not None and focus.label == label
 
 
-@pytest.mark.parametrize("question", ["What speedup does it report?", "How much faster is it?", "What gains do they report?"])
+@pytest.mark.parametrize(
+    "question",
+    ["What speedup does it report?", "How much faster is it?", "What gains do they report?", "How much tighter SLOs can it meet?"],
+)
 def test_generic_gains_have_no_focus_to_hold_papers_to(question: str) -> None:
     assert question_focus(question) is None
 
