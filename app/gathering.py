@@ -3,6 +3,7 @@ signals the answer-or-refuse decision reads, so that decision is a pure function
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 
@@ -120,12 +121,17 @@ def covered(paper: Paper, terms: set[str], tokenize: Tokenize) -> set[str]:
     return {term for term in terms if any(word.startswith(term) for word in words)}
 
 
-def absent_words(text: str, tokenize: Tokenize, vocabulary: frozenset[str]) -> list[str]:
-    """The question's topic words that no indexed paper uses ("silicon photonics" in a collection on ML systems)."""
+def absent_words(text: str, tokenize: Tokenize, vocabulary: tuple[str, ...]) -> list[str]:
+    """The question's topic words that no indexed paper uses ("silicon photonics" in a collection on ML systems).
+    ``vocabulary`` is sorted, so the first term not below a word's term tells whether any term starts with it."""
+    def known(term: str) -> bool:
+        at = bisect.bisect_left(vocabulary, term)
+        return at < len(vocabulary) and vocabulary[at].startswith(term)
+
     absent = []
     for word in re.findall(r"[A-Za-z][\w-]*", text):
         terms = [t for t in tokenize([word])[0] if t not in _FRAMING and not t.isdigit()]
-        if terms and not any(t in vocabulary or any(v.startswith(t) for v in vocabulary) for t in terms):
+        if terms and not any(known(t) for t in terms):
             absent.append(word)
     return absent
 
@@ -152,7 +158,7 @@ def part_signals(
     corpus: Callable[[], list[Paper]],
     tokenize: Tokenize,
     settings: AnswerSettings,
-    vocabulary: frozenset[str] = frozenset(),
+    vocabulary: tuple[str, ...] = (),
 ) -> tuple[PartSignals, list[Paper]]:
     """Which papers answer ``part``, and whether they state what it asks for."""
     if part.catalog is not None:
