@@ -24,10 +24,11 @@ from citewise.app.llm.base import ChatMessage
 from citewise.app.gathering import Gathered, measure_signals, part_signals
 from citewise.app.prompts import answer_messages
 from citewise.app.retrieval import Hit, HybridRetriever, Method
-from citewise.app.understanding import QueryFilters, Question, understand
+from citewise.app.understanding import QueryFilters, Question, refers_back, understand
 from citewise.app.verifier import DECLINES, CitationVerifier, finished_statements, split_statements
 from citewise.index.reader import PaperIndex
 from citewise.ingest.embedding import Embedder
+from citewise.records import Chunk, Paper
 from citewise.settings import LLMSettings, Settings, load_settings
 
 
@@ -113,16 +114,32 @@ class Assistant:
                 part_ranked.append(self.scorer.rank(query, self.embedder.encode_query(query), hits))
         named = [self.index.store.paper_at(row) for row in question.named_paper_rows]
         parts, papers = [], {}
+        found: Paper | None = None  # the paper an earlier listing part answered with ("the most upvoted paper from 2025")
         for i, part in enumerate(question.parts):
             evidence = part_ranked[i] if part_ranked else ranked
+            part_named = named
+            if found is not None and not named and refers_back(part.text):  # "…, and how much does it cut bandwidth?"
+                part_named, part_ranked[i] = [found], self._evidence_of(found, part.text)
+                evidence = part_ranked[i]
             signals, answering = part_signals(
-                part, question, evidence, named, self.index.store.all_papers, self.index.lexical.tokenize,
-                self.settings.answer.topic_similarity,
+                part, question, evidence, part_named, self.index.store.all_papers, self.index.lexical.tokenize,
+                self.settings.answer, self.index.lexical.vocabulary,
             )
+            if part_named is not named:
+                signals.refers_to_earlier_answer = True
+            if signals.from_listing and part.catalog is not None and part.catalog.sort_by and answering:
+                found = answering[0]
             parts.append(signals)
             papers.update((p.paper_id, p) for p in answering)
         signals = measure_signals(question, ranked, self.index.lexical.tokenize, parts)
         return Gathered(question=question, hits=hits, ranked=ranked, part_ranked=part_ranked, papers=papers, signals=signals)
+
+    def _evidence_of(self, paper: Paper, text: str) -> list[Evidence]:
+        """Every sentence of ``paper`` ranked against ``text``, as if the question had named it."""
+        whole = Chunk(chunk_id=f"{paper.paper_id}#all", paper_id=paper.paper_id, first_sentence=0,
+                      last_sentence=len(paper.sentences) - 1, text=paper.title)
+        hit = Hit(row=-1, chunk=whole, paper=paper, score=1.0, named_in_question=True)
+        return self.scorer.rank(text, self.embedder.encode_query(text), [hit])
 
     def decide(self, gathered: Gathered) -> Decision:
         """Stage 3: answer or refuse."""

@@ -17,18 +17,30 @@ SortKey = Literal["upvotes", "published", "authors"]
 Field_ = Literal["published", "upvotes", "authors", "organization"]
 
 _ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "2nd": 2, "3rd": 3}
-_UPVOTES = r"(?:up-?votes?|upvoted|votes?|likes?|popular)"
+# "like Qwen-VL" is no count of likes
+_UPVOTES = r"(?:up-?votes?|upvoted|votes|likes|popular(?:ity)?)"
 _SORTS: list[tuple[SortKey, bool, re.Pattern[str]]] = [
     ("upvotes", True, re.compile(rf"\b(most|highest|top|max\w*)\b[\w\s-]{{0,12}}{_UPVOTES}|\bmost[- ]popular\b|\b{_UPVOTES}\b[\w\s]{{0,8}}\b(most|highest)\b", re.I)),
     ("upvotes", False, re.compile(rf"\b(least|fewest|lowest|min\w*)\b[\w\s-]{{0,12}}{_UPVOTES}|\bleast[- ]popular\b", re.I)),
-    ("published", True, re.compile(r"\b(latest|newest|most recent(?:ly)?|youngest|last (?:one )?(?:posted|published))\b", re.I)),
-    ("published", False, re.compile(r"\b(earliest|oldest|first (?:one )?(?:posted|published)|least recent)\b", re.I)),
-    ("authors", True, re.compile(r"\b(most|largest|biggest|longest)\b[\w\s]{0,8}\bauthors?\b|\blongest author|\bauthor list\b", re.I)),
-    ("authors", False, re.compile(r"\b(fewest|least|smallest|shortest)\b[\w\s]{0,8}\bauthors?\b", re.I)),
+    ("published", True, re.compile(r"\b(latest|newest|most recent(?:ly)?|youngest|last (?:\w+ )?(?:posted|published|released))\b", re.I)),
+    ("published", False, re.compile(
+        r"\b(earliest|oldest|older one|first (?:\w+ )?(?:posted|published|released)|least recent|(?:came out|appeared|published|posted) first)\b", re.I
+    )),
+    ("authors", True, re.compile(r"\b(most|largest|biggest|longest|highest)\b[\w\s]{0,12}\bauthors?\b|\blongest author|\bauthor list\b", re.I)),
+    ("authors", False, re.compile(r"\b(fewest|least|smallest|shortest|lowest)\b[\w\s]{0,12}\bauthors?\b", re.I)),
 ]
 _CODE = re.compile(r"\b(github|gitlab|code (links?|urls?|repo\w*)|links? (to|for) (the |their |its )?code|code (is )?(available|released|public|open))\b", re.I)
-_COUNT = re.compile(r"\bhow many\b(?!\s+(?:more|times|fewer|less|authors does|upvotes does|upvotes did|votes does))|\bnumber of papers\b|\bcount\b", re.I)
-_COMPARATOR = r"(exactly|more than|over|above|at least|fewer than|less than|under|below|at most|no more than)?\s*(\d+)\s*(?:or (more|fewer|less))?"
+# "How many papers…", "how many of them…": a count of papers, not of anything a paper describes ("how many gigabytes
+# of storage does the client need, in the paper on…")
+_COUNT = re.compile(
+    r"\bhow many\s+(?:[\w-]+\s+){0,3}?(papers?|works|articles|entries|ones|studies|of (them|these|those|the papers))\b"
+    r"|\bnumber of (papers|works|articles|entries)\b|\bcount (the )?(papers|works|them)\b", re.I
+)
+_NUMBER_WORDS = {w: i for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"])}
+_COMPARATOR = (
+    rf"(exactly|more than|over|above|at least|fewer than|less than|under|below|at most|no more than)?\s*(\d+|{'|'.join(_NUMBER_WORDS)})"
+    r"\s*(?:or (more|fewer|less))?"
+)
 _FIELD_WORDS: dict[Field_, re.Pattern[str]] = {
     "published": re.compile(r"\b(when (?:was|were|did)|what date|which date|posted|publication date|date)\b", re.I),
     "upvotes": re.compile(rf"\b{_UPVOTES}\b", re.I),
@@ -83,7 +95,8 @@ def _number_test(text: str, noun: str) -> NumberTest | None:
     match = re.search(rf"{_COMPARATOR}\s+{noun}", text, re.I)
     if not match:
         return None
-    word, value, tail = (match[1] or "").lower(), int(match[2]), (match[3] or "").lower()
+    word, tail = (match[1] or "").lower(), (match[3] or "").lower()
+    value = int(match[2]) if match[2].isdigit() else _NUMBER_WORDS[match[2].lower()]
     if tail == "more" or word == "at least":
         return NumberTest(op=">=", value=value)
     if tail in ("fewer", "less") or word in ("at most", "no more than"):
@@ -112,7 +125,7 @@ def parse_catalog(text: str, organizations: Iterable[str], names_paper: bool) ->
         if re.search(rf"\b{re.escape(organization.casefold())}\b", lowered):
             query.organization = organization
             break
-    query.count = bool(_COUNT.search(text)) and not names_paper and bool(re.search(r"\b(papers?|works|articles|ones|of them)\b", text, re.I))
+    query.count = bool(_COUNT.search(text)) and not names_paper
     if names_paper and not query.selects():
         query.fields = [f for f, pattern in _FIELD_WORDS.items() if pattern.search(text)]
         return query if query.fields else None

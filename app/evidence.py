@@ -16,7 +16,8 @@ from citewise.records import Paper
 from citewise.settings import EvidenceSettings
 
 _QUANTITY_QUESTION = re.compile(r"\b(how (much|many|fast|large|big|long)|what (speed-?up|percentage|accuracy|latency|throughput|improvement|reduction|gain)s?|by how|speed-?ups?|x faster|figures?|numbers?)\b", re.I)
-_HAS_NUMBER = re.compile(r"\d")
+# a figure, in digits or in words ("reducing required bandwidth by two orders of magnitude")
+HAS_NUMBER = re.compile(r"\d|\borders? of magnitude\b|\b(twice|halve[sd]?|doubles?|doubled|triples?|tripled|tenfold|hundredfold)\b", re.I)
 
 
 class Evidence(BaseModel):
@@ -88,7 +89,7 @@ class SentenceScorer:
             score = similarity + weights.overlap_weight * overlap - weights.rank_penalty * rank
             if paper.paper_id in named:  # the question names this paper: its sentences come first
                 score += weights.named_paper_bonus
-            if wants_number and _HAS_NUMBER.search(sentence):
+            if wants_number and HAS_NUMBER.search(sentence):
                 score += weights.number_bonus
             evidence.append(
                 Evidence(

@@ -9,7 +9,8 @@ import re
 from citewise.app.answerability import Decision, PartDecision
 from citewise.app.answers import Citation, ListingRow
 from citewise.app.catalog import listing_line
-from citewise.app.evidence import Evidence, asks_for_number
+from citewise.app.evidence import HAS_NUMBER, Evidence, asks_for_number
+from citewise.app.focus import own_sentences, text_mentions
 from citewise.app.gathering import Gathered, PartSignals
 from citewise.app.understanding import Kind, Part
 from citewise.records import Paper, short_name
@@ -44,7 +45,6 @@ _ASKS_FOR_PARTS = re.compile(
     r"contributions|innovations|strategies|optimi[sz]ations|methods)\b", re.I)
 # "combines A, B, and C" / "introduces A to …, B to …, and C to …": three or more items in one sentence
 _LISTS_SEVERAL = re.compile(r"[^,;]+[,;][^,;]+[,;]?\s+(and|as well as)\s+", re.I)
-_DIGIT = re.compile(r"\d")
 _HOW = re.compile(r"\bhow\b(?! (much|many|fast|big|large|long|often)\b)", re.I)
 _LIST_QUESTION = re.compile(r"\b(which|what|list|name|compare|papers|works|approaches|methods|systems)\b.*\b(papers|works|approaches|methods|systems)\b|\bcompare\b|\bvs\.?\b|\bversus\b", re.I)
 
@@ -102,13 +102,28 @@ def select_evidence(
             continue
         counts[item.paper.paper_id] = counts.get(item.paper.paper_id, 0) + 1
         chosen.append(item)
-    if kind == "figure" and chosen and not any(_DIGIT.search(e.sentence) for e in chosen):
+    if kind == "figure" and chosen and not any(HAS_NUMBER.search(e.sentence) for e in chosen):
         # a figure is asked for: the best sentence of the leading paper that holds a number joins the quotes
         lead = chosen[0].paper.paper_id
-        figure = next((e for e in ranked if e.paper.paper_id == lead and _DIGIT.search(e.sentence)), None)
+        figure = next((e for e in ranked if e.paper.paper_id == lead and HAS_NUMBER.search(e.sentence)), None)
         if figure is not None:
             chosen.insert(0, figure)
     return with_enumerations(with_antecedents(chosen, ranked), ranked)
+
+
+def mention_evidence(names: list[str], paper_ids: list[str], papers: dict[str, Paper], ranked: list[Evidence]) -> list[Evidence]:
+    """For "which papers use Qwen models?": each paper found, quoted with its best sentence that names them (the
+    proof it belongs in the list), whether or not the search retrieved it."""
+    chosen = []
+    for paper_id in paper_ids:
+        paper = papers[paper_id]
+        naming = [i for i, sentence in enumerate(paper.sentences) if any(text_mentions(sentence, n) for n in names)]
+        best = next((e for e in ranked if e.paper.paper_id == paper_id and e.sentence_index in naming), None)
+        if best is None and naming:
+            best = Evidence(paper=paper, sentence_index=naming[0], sentence=paper.sentences[naming[0]], similarity=0.0, score=0.0, hit_rank=len(ranked))
+        if best is not None:
+            chosen.append(best)
+    return chosen
 
 
 def with_enumerations(chosen: list[Evidence], ranked: list[Evidence]) -> list[Evidence]:
@@ -156,7 +171,7 @@ def compose(chosen: list[Evidence], first_marker: int = 1, lead_with_number: boo
     for paper_id in order:
         items = sorted(groups[paper_id], key=lambda e: e.sentence_index)
         if lead_with_number:
-            numeric = [e for e in groups[paper_id] if re.search(r"\d", e.sentence)]
+            numeric = [e for e in groups[paper_id] if HAS_NUMBER.search(e.sentence)]
             if numeric:
                 lead = numeric[0]  # groups keep the ranked order: the best-scoring numeric sentence
                 items = [lead] + [e for e in items if e is not lead]
@@ -241,6 +256,8 @@ def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], fi
         what = f"The {_ORDINAL_WORDS.get(catalog.rank, f'#{catalog.rank} ')}{_SORT_WORDS[(catalog.sort_by, catalog.descending)]}"
         noun = "papers are" if len(chosen) > 1 else "paper is"
         lead = f"{what} {noun}"
+    elif catalog.count and not chosen:
+        return "**0** indexed papers match.", [], []
     elif catalog.count:
         lead = f"**{len(chosen)}** indexed paper{'s' if len(chosen) != 1 else ''} match{'es' if len(chosen) == 1 else ''}:"
     else:
@@ -296,7 +313,9 @@ def write_extractive(gathered: Gathered, decision: Decision, settings: AnswerSet
         text = question.search_query if len(question.parts) == 1 else part.text
         named_count = len(question.named_paper_rows)
         restrict = None
-        if part.kind == "which_paper" and not named_count:
+        if part.kind == "which_paper" and not named_count and signals.names_mentioned:
+            restrict = signals.paper_ids[:1]  # the one paper that uses the names the question does ("Ascend and MindSpore")
+        elif part.kind == "which_paper" and not named_count:
             restrict = clear_leaders(evidence, signals.paper_ids, settings.which_paper_margin)
         elif signals.from_mentions or len(signals.paper_ids) > max(named_count, 1):
             restrict = signals.paper_ids
@@ -305,9 +324,13 @@ def write_extractive(gathered: Gathered, decision: Decision, settings: AnswerSet
         earlier = {e.paper.paper_id for e in chosen}
         if earlier and len(question.parts) > 1 and not restrict:  # later parts speak of the papers the first found
             restrict = list(earlier)
-        picked = select_evidence(text, evidence, settings, part.kind, restrict)
+        if signals.from_mentions:
+            picked = mention_evidence(part.names, signals.paper_ids, gathered.papers, evidence)
+        else:
+            picked = select_evidence(text, evidence, settings, part.kind, restrict)
         if part.focus is not None:  # the sentence that states what is asked leads
-            stating = next((e for e in evidence if e.paper.paper_id in signals.paper_ids[:1] and part.focus.stated_in(e.sentence)), None)
+            stating = next((e for e in evidence if e.paper.paper_id in signals.paper_ids[:1] and part.focus.stated_in(e.sentence)
+                            and e.sentence in own_sentences(e.paper)), None)
             if stating is not None and all(e.sentence_index != stating.sentence_index or e.paper.paper_id != stating.paper.paper_id for e in picked):
                 picked.insert(0, stating)
         for item in picked:

@@ -22,6 +22,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u
 
 _YEAR = r"((?:19|20)\d{2})"
 _MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_MONTH_NAMES = "|".join(_MONTHS)
 _FOLLOW_UP = re.compile(
     r"\b(it|its|it's|they|them|their|this|that|these|those|the paper|the method|the system|the approach|same)\b", re.I
 )
@@ -62,6 +63,12 @@ def filters_from_question(question: str) -> QueryFilters:
     """Dates a user states plainly: 'papers from 2021', 'in 2024', 'since 2025', 'before 2023', 'between 2021 and 2023',
     'which 2025 paper'."""
     text = question.lower()
+    if m := re.search(rf"\b(first|second|1st|2nd) half of {_YEAR}\b|\b(h[12]) {_YEAR}\b", text):  # "the second half of 2025"
+        year, second = int(m[2] or m[4]), (m[1] or m[3]) in ("second", "2nd", "h2")
+        return QueryFilters(since=date(year, 7 if second else 1, 1), until=date(year, 12, 31) if second else date(year, 6, 30))
+    if m := re.search(rf"\b({_MONTH_NAMES})[a-z]*\.?\s*(?:through|thru|to|until|-|–|—)\s*({_MONTH_NAMES})[a-z]*\.?,?\s+(?:of\s+)?{_YEAR}\b", text):
+        year, first, last = int(m[3]), _MONTHS[m[1]], _MONTHS[m[2]]
+        return QueryFilters(since=date(year, first, 1), until=date(year + (last == 12), last % 12 + 1, 1) - date.resolution)
     if m := re.search(rf"\bbetween {_YEAR} and {_YEAR}\b", text):
         return QueryFilters(since=date(int(m[1]), 1, 1), until=date(int(m[2]), 12, 31))
     if m := re.search(rf"\b(?:since|after|from|published after) {_YEAR}\s*(?:onwards?|on|and later)\b", text):
@@ -96,6 +103,11 @@ def is_follow_up(question: str) -> bool:
     words = re.findall(r"[A-Za-z0-9]+", question)
     names = [w for w in words[1:] if any(c.isupper() for c in w)]
     return bool(_FOLLOW_UP.search(question)) and not names or len(words) <= 3
+
+
+def refers_back(text: str) -> bool:
+    """Whether a part speaks of something found before it ("…, and what does it compare against?")."""
+    return bool(_FOLLOW_UP.search(text))
 
 
 def contextual_query(question: str, history: list[tuple[str, str]] | None) -> str:
@@ -165,7 +177,8 @@ class Question(BaseModel):
 def question_kind(text: str, named: int, catalog: CatalogQuery | None) -> Kind:
     if catalog is not None:
         return "catalog"
-    if named >= 2 and _COMPARE.search(text) or re.search(r"\b(compare|versus|vs\.?)\b", text, re.I):
+    compares = bool(re.search(r"\b(compare|versus|vs\.?)\b", text, re.I)) and not _WHICH_PAPERS.search(text)  # not "which papers compare against Qwen?"
+    if named >= 2 and _COMPARE.search(text) or compares:
         return "comparison"
     if not named and _WHICH_PAPER.search(text) and not _WHICH_PAPERS.search(text):
         return "which_paper"
@@ -200,13 +213,13 @@ def _names_of_papers(store: Store, text: str) -> list[int]:
 _DATE_WORDS = re.compile(
     r"\b(in|from|during|of|since|after|before|between|and|published|released|posted|came out|appeared|onwards?|later|"
     r"january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|(?:19|20)\d\d)\b\.?", re.I
+    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|(?:19|20)\d\d|half|through|thru|to|until|h1|h2)\b\.?", re.I
 )
 _FRAMING_WORDS = re.compile(
     r"\b(what|which|who|how|when|where|is|are|was|were|do|does|did|got|get|the|a|an|any|all|papers?|works?|ones?|"
     r"here|there|this|these|those|collection|list|listed|show|me|please|us|you|i|of|to|on|about|s|that|explicitly|"
     r"specifically|actually|really|mainly|uses?|using|used|topic|subject|area|has|have|had|as|by|credited|their|its|"
-    r"or|for|with|and)\b", re.I
+    r"or|for|with|and|received?|receiving|came|come|out|exist|exists|were|been|being)\b", re.I
 )
 
 

@@ -208,13 +208,17 @@ class AnswerSettings(BaseModel):
     )
     min_topic_score: float = Field(
         0.30,
-        description="Lower bar for topic questions: answered when one retrieved paper mentions every content word "
-        "of the question and its best sentence similarity reaches this.",
+        description="Lower bar for topic questions: answered when one retrieved paper mentions most content words "
+        "of the question (min_topic_coverage) and its best sentence similarity reaches this.",
+    )
+    min_topic_coverage: float = Field(
+        0.75, description="The share of a topic question's content words one retrieved paper must mention for that lower bar."
     )
     topic_similarity: float = Field(
         0.5,
         description="Listing questions with a topic ('the earliest paper on disaggregated serving'): a retrieved paper "
-        "counts as on topic when it mentions every topic word or one of its sentences is this close to the question.",
+        "counts as on topic when it mentions most topic words (min_topic_coverage) or one of its sentences is this close "
+        "to the question.",
     )
     support_threshold: float = Field(
         0.55, description="Cosine similarity a generated sentence needs with its cited sentence to count as supported."

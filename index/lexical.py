@@ -88,11 +88,17 @@ class LexicalIndex:
         """``tokenizer``: the one the index was built with (its manifest's ``lexical``)."""
         self._retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         self._vocab = self._retriever.vocab_dict
+        self._vocabulary = tuple(sorted(term for term in self._vocab if term))
         self.tokenizer = tokenizer
 
     @property
     def size(self) -> int:
         return int(self._retriever.scores["num_docs"])
+
+    @property
+    def vocabulary(self) -> tuple[str, ...]:
+        """Every term the indexed chunks hold, as ``tokenize`` writes them, sorted (for prefix look-ups)."""
+        return self._vocabulary
 
     def tokenize(self, texts: list[str]) -> list[list[str]]:
         """Terms of ``texts`` as this index holds them (so they can be compared with its chunks' terms)."""

@@ -1,0 +1,112 @@
+"""What a question asks for, and saying so when the papers do not state it (issue #13): the measured quantity of a
+figure question, the benchmark it is asked on, head-to-head results, parts that only continue an unstated one,
+topics the collection does not hold, and counts of papers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from citewise.app.assistant import Assistant
+from citewise.app.catalog import parse_catalog
+from citewise.app.focus import question_focus, question_names
+from citewise.app.understanding import filters_from_question
+
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [
+        ("How many FLOPs does the model need?", "a FLOPs figure"),
+        ("By what percentage does the streaming scheme reduce bitrate?", "a figure for the bitrate"),
+        ("What is the longest context length it was evaluated at?", "a figure for the context length"),
+        ("how many tokens per second does it generate?", "a figure in tokens per second"),
+        ("How many GPU hours did the search take?", "a figure in hours"),
+        ("What WER does it get on the Voice Search test set?", "an error rate on Voice Search"),
+        ("what kind of devices (laptops, phones)?", "the kind of device"),
+        ("how much memory does it need for a 70B model?", "a figure for the memory"),
+        ("How long did the training take?", "a figure in time"),
+    ],
+)
+def test_the_quantity_a_figure_question_measures_is_its_focus(question: str, label: str) -> None:
+    focus = question_focus(question)
+    assert focus is not None and focus.label == label
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What speedup does it report?", "How much faster is it?", "What gains do they report?", "How much tighter SLOs can it meet?"],
+)
+def test_generic_gains_have_no_focus_to_hold_papers_to(question: str) -> None:
+    assert question_focus(question) is None
+
+
+def test_a_count_is_asked_of_papers_only() -> None:
+    assert parse_catalog("How many papers are about speculative decoding?", [], False).count
+    assert parse_catalog("How many of the 2025 papers received at least one upvote?", [], False).upvotes.value == 1
+    in_paper = "In the paper on private inference, how many gigabytes of storage does the client need?"
+    assert parse_catalog(in_paper, [], False) is None
+
+
+def test_model_families_are_names_and_like_is_no_upvote() -> None:
+    assert question_names("which papers use Qwen models?") == ["Qwen"]
+    assert question_names("Which papers run experiments with LLaMA-family models?") == ["LLaMA"]
+    assert parse_catalog("Which model is behind it, GPT-4o or an open model like Qwen-VL?", [], True) is None
+
+
+def test_halves_and_month_ranges_are_dates() -> None:
+    second = filters_from_question("papers posted in the second half of 2025")
+    assert (second.since, second.until) == (date(2025, 7, 1), date(2025, 12, 31))
+    spring = filters_from_question("papers from March through May 2024")
+    assert (spring.since, spring.until) == (date(2024, 3, 1), date(2024, 5, 31))
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        # the abstract's 10^4 GPU hours are conventional NAS's, not ProxylessNAS's own
+        ("How many GPU hours did ProxylessNAS need for its search?", "The ProxylessNAS abstract does not state a figure in hours."),
+        ("What success rate in percent does QuantVLA get on LIBERO?", "The QuantVLA abstract does not state a figure for the success rate on LIBERO."),
+        ("Does semi-PD outperform DistServe?", "The semi-PD abstract does not state a comparison with DistServe."),
+        ("How many FLOPs does MnasNet's best model need?", "The MnasNet abstract does not state a FLOPs figure."),
+    ],
+)
+def test_an_unstated_detail_is_a_refusal_naming_the_paper(assistant: Assistant, question: str, says: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.refused and answer.answer.startswith(says), answer.answer
+
+
+def test_a_part_that_only_continues_an_unstated_one_is_unstated_too(assistant: Assistant) -> None:
+    answer = assistant.ask("What success rate does QuantVLA reach on LIBERO, and how does that compare to full precision?")
+    assert answer.refused, answer.answer
+    assert answer.decision.parts[1].reason.startswith("it continues a part")
+
+
+def test_a_topic_the_collection_does_not_hold_is_refused_naming_it(assistant: Assistant) -> None:
+    answer = assistant.ask("Is there anything here on silicon photonics for optical neural network inference?")
+    assert answer.refused and answer.answer.startswith("None of the indexed papers mentions"), answer.answer
+    assert "photonics" in answer.answer
+
+
+def test_a_count_of_no_papers_is_an_answer(assistant: Assistant) -> None:
+    answer = assistant.ask("How many papers in the collection are about speculative decoding?")
+    assert not answer.refused and answer.answer.startswith("**0**"), answer.answer
+
+
+def test_which_papers_use_a_model_family_quotes_each_papers_mention(assistant: Assistant) -> None:
+    answer = assistant.ask("Which papers run experiments with Qwen models?")
+    assert not answer.refused and answer.decision.signals.parts[0].from_mentions
+    assert len(answer.citations) >= 2 and all("Qwen" in c.quote for c in answer.citations)
+
+
+def test_it_after_a_listing_part_is_the_paper_that_part_found(assistant: Assistant) -> None:
+    answer = assistant.ask("Which 2025 paper has the most upvotes, and how much does it cut the bandwidth it needs?")
+    assert not answer.refused and answer.decision.signals.parts[1].refers_to_earlier_answer
+    top = answer.rows[0].paper_id
+    assert {c.paper_id for c in answer.citations} == {top}
+    assert "orders of magnitude" in answer.answer  # a figure in words leads like one in digits
+
+
+def test_which_paper_answers_with_the_one_that_uses_the_questions_names(assistant: Assistant) -> None:
+    answer = assistant.ask("Which paper built its disaggregated serving system on Ascend and MindSpore?")
+    assert not answer.refused and {c.title.split(":")[0] for c in answer.citations} == {"P/D-Serve"}, answer.answer
