@@ -8,7 +8,7 @@ import re
 
 from citewise.app.answerability import Decision, PartDecision
 from citewise.app.answers import Citation, ListingRow
-from citewise.app.catalog import listing_line
+from citewise.app.catalog import CatalogQuery, listing_line
 from citewise.app.evidence import HAS_NUMBER, Evidence, asks_for_number
 from citewise.app.focus import own_sentences, text_mentions
 from citewise.app.gathering import Gathered, PartSignals
@@ -247,7 +247,11 @@ def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], fi
             citations.append(listing_citation(paper, marker))
             rows.append(_row(paper, marker))
         return " ".join(lines), citations, rows
-    if catalog.sort_by and not catalog.count:
+    if catalog.group_by or catalog.aggregate:
+        lead, chosen = _aggregate_lead(catalog, chosen)
+        if not chosen:
+            return lead, [], []
+    elif catalog.sort_by and not catalog.count:
         if len(chosen) < catalog.rank:
             return "", [], []
         value = lambda p: {"upvotes": p.upvotes or 0, "authors": p.author_count or 0, "published": p.published}[catalog.sort_by]  # noqa: E731
@@ -264,7 +268,7 @@ def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], fi
         lead = f"{len(chosen)} indexed paper{'s' if len(chosen) != 1 else ''}:"
     citations = [listing_citation(p, first_marker + i) for i, p in enumerate(chosen)]
     rows = [_row(p, c.marker) for p, c in zip(chosen, citations)]
-    if catalog.sort_by and not catalog.count and len(chosen) == 1:
+    if catalog.sort_by and not catalog.count and not catalog.group_by and not catalog.aggregate and len(chosen) == 1:
         paper = chosen[0]
         detail = {"upvotes": f"{paper.upvotes or 0} upvotes", "authors": f"{paper.author_count} authors",
                   "published": paper.published.isoformat() if paper.published else "undated"}[catalog.sort_by]
@@ -277,6 +281,41 @@ def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], fi
         for p, r in zip(chosen, rows)
     ]
     return lead + "\n\n" + "\n".join(table), citations, rows
+
+
+def _period(paper: Paper, by: str) -> str:
+    return paper.published.strftime("%B %Y" if by == "month" else "%Y") if paper.published else "undated"
+
+
+def _aggregate_lead(catalog: CatalogQuery, chosen: list[Paper]) -> tuple[str, list[Paper]]:
+    """The sentence of a total, an average or the best period, and the papers it is computed from."""
+    upvotes = catalog.aggregate_of == "upvotes"
+    value = (lambda p: p.upvotes or 0) if upvotes else (lambda p: p.author_count)  # noqa: E731
+    noun = "upvotes" if upvotes else "authors"
+    if catalog.group_by:
+        periods: dict[str, list[Paper]] = {}
+        for paper in (p for p in chosen if p.published):
+            periods.setdefault(_period(paper, catalog.group_by), []).append(paper)
+        if not periods:
+            return "No indexed paper has a date.", []
+        measure = (lambda ps: sum(p.upvotes or 0 for p in ps)) if catalog.aggregate else len  # noqa: E731
+        best = (max if catalog.descending else min)(measure(ps) for ps in periods.values())
+        winners = [name for name, ps in periods.items() if measure(ps) == best]
+        what = f"{best} upvotes" if catalog.aggregate else f"{best} paper{'s' if best != 1 else ''}"
+        most = "most" if catalog.descending else "fewest"
+        names = " and ".join(f"**{w}**" for w in winners)
+        return f"{names} {'has' if len(winners) == 1 else 'have'} the {most} {'upvotes' if catalog.aggregate else 'papers'} ({what}):", [
+            p for w in winners for p in periods[w]]
+    counted = [p for p in chosen if value(p) is not None]
+    if not counted:
+        return f"None of these papers lists its {noun}.", []
+    total = sum(value(p) for p in counted)
+    unlisted = len(chosen) - len(counted)
+    note = f" ({unlisted} more list no author count)" if unlisted else ""
+    papers = f"{len(counted)} paper{'s' if len(counted) != 1 else ''}"
+    if catalog.aggregate == "average":
+        return f"The {papers} have **{total / len(counted):.1f}** {noun} on average{note}:", counted
+    return f"The {papers} have **{total}** {noun} in total{note}:", counted
 
 
 def not_stated(decision: PartDecision, papers: dict[str, Paper]) -> str:

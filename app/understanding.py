@@ -66,10 +66,13 @@ def filters_from_question(question: str) -> QueryFilters:
     if m := re.search(rf"\b(first|second|1st|2nd) half of {_YEAR}\b|\b(h[12]) {_YEAR}\b", text):  # "the second half of 2025"
         year, second = int(m[2] or m[4]), (m[1] or m[3]) in ("second", "2nd", "h2")
         return QueryFilters(since=date(year, 7 if second else 1, 1), until=date(year, 12, 31) if second else date(year, 6, 30))
+    if m := re.search(rf"\b({_MONTH_NAMES})[a-z]*\.?\s+{_YEAR}\s*(?:through|thru|to|until|and|-|–|—)\s*({_MONTH_NAMES})[a-z]*\.?\s+{_YEAR}\b", text):
+        last_year, last = int(m[4]), _MONTHS[m[3]]  # "from July 2024 through June 2025"
+        return QueryFilters(since=date(int(m[2]), _MONTHS[m[1]], 1), until=date(last_year + (last == 12), last % 12 + 1, 1) - date.resolution)
     if m := re.search(rf"\b({_MONTH_NAMES})[a-z]*\.?\s*(?:through|thru|to|until|-|–|—)\s*({_MONTH_NAMES})[a-z]*\.?,?\s+(?:of\s+)?{_YEAR}\b", text):
         year, first, last = int(m[3]), _MONTHS[m[1]], _MONTHS[m[2]]
         return QueryFilters(since=date(year, first, 1), until=date(year + (last == 12), last % 12 + 1, 1) - date.resolution)
-    if m := re.search(rf"\bbetween {_YEAR} and {_YEAR}\b", text):
+    if m := re.search(rf"\b(?:between )?{_YEAR}\s*(?:and|to|through|thru|-|–|—)\s*{_YEAR}\b", text):  # "2025 and 2026 together"
         return QueryFilters(since=date(int(m[1]), 1, 1), until=date(int(m[2]), 12, 31))
     if m := re.search(rf"\b(?:since|after|from|published after) {_YEAR}\s*(?:onwards?|on|and later)\b", text):
         return QueryFilters(since=date(int(m[1]), 1, 1))
@@ -219,7 +222,9 @@ _FRAMING_WORDS = re.compile(
     r"\b(what|which|who|how|when|where|is|are|was|were|do|does|did|got|get|the|a|an|any|all|papers?|works?|ones?|"
     r"here|there|this|these|those|collection|list|listed|show|me|please|us|you|i|of|to|on|about|s|that|explicitly|"
     r"specifically|actually|really|mainly|uses?|using|used|topic|subject|area|has|have|had|as|by|credited|their|its|"
-    r"or|for|with|and|received?|receiving|came|come|out|exist|exists|were|been|being)\b", re.I
+    r"or|for|with|and|received?|receiving|came|come|out|exist|exists|were|been|being|if|you|your|we|our|my|it|"
+    r"everything|anything|something|comes?|coming|tak(?:e|es|ing)|look(?:s|ing)?|gets?|getting|go|goes|tell|know|want|"
+    r"would|could|should|can|will|just|each|every|entire|counts?|do|so|far|at|one|answer)\b", re.I
 )
 
 

@@ -110,3 +110,32 @@ def test_it_after_a_listing_part_is_the_paper_that_part_found(assistant: Assista
 def test_which_paper_answers_with_the_one_that_uses_the_questions_names(assistant: Assistant) -> None:
     answer = assistant.ask("Which paper built its disaggregated serving system on Ascend and MindSpore?")
     assert not answer.refused and {c.title.split(":")[0] for c in answer.citations} == {"P/D-Serve"}, answer.answer
+
+
+def test_bounds_and_ways_of_naming_authors_are_read() -> None:
+    oldest_upvoted = parse_catalog("What's the oldest paper in the list that has received at least one upvote?", [], False)
+    assert (oldest_upvoted.sort_by, oldest_upvoted.descending, oldest_upvoted.upvotes.value) == ("published", False, 1)
+    assert parse_catalog("which one was written by the fewest people?", [], False).sort_by == "authors"
+    team = parse_catalog("how many papers were written by a team of exactly four people?", [], False)
+    assert team.count and (team.authors.op, team.authors.value) == ("==", 4)
+    assert parse_catalog("By how much does it reduce the average end-to-end latency?", [], True) is None
+    across_years = filters_from_question("How many papers were published from July 2024 through June 2025, inclusive?")
+    assert (across_years.since, across_years.until) == (date(2024, 7, 1), date(2025, 6, 30))
+    together = filters_from_question("Taking 2025 and 2026 together, how many papers are there?")
+    assert (together.since, together.until) == (date(2025, 1, 1), date(2026, 12, 31))
+
+
+def test_totals_and_the_busiest_month_are_computed_from_the_listing(assistant: Assistant) -> None:
+    papers = assistant.index.store.all_papers()
+    of_2024 = [p for p in papers if p.published and p.published.year == 2024]
+    total = assistant.ask("What's the combined upvote count for everything published in 2024?")
+    assert not total.refused and f"**{sum(p.upvotes or 0 for p in of_2024)}** upvotes in total" in total.answer, total.answer
+    assert {r.paper_id for r in total.rows} == {p.paper_id for p in of_2024}
+    per_month: dict[str, int] = {}
+    for p in papers:
+        if p.published:
+            per_month[p.published.strftime("%B %Y")] = per_month.get(p.published.strftime("%B %Y"), 0) + 1
+    busiest = max(per_month, key=per_month.get)
+    answer = assistant.ask("Which month had the most papers?")
+    assert answer.answer.startswith(f"**{busiest}** has the most papers ({per_month[busiest]} papers)"), answer.answer
+    assert len(answer.citations) == per_month[busiest] and all(c.kind == "listing" for c in answer.citations)
