@@ -40,7 +40,10 @@ def _evidence_answers(signals: Signals, settings: AnswerSettings) -> tuple[bool,
         return True, "the question names a retrieved paper"
     if signals.best_similarity >= settings.min_evidence_score:
         return True, "a sentence is close to the question"
-    if signals.best_similarity >= settings.min_topic_score and signals.topic_coverage >= settings.min_topic_coverage:
+    # "which papers…" asks for the papers nearest a topic, usually in words of its own: half the words is the proof
+    lists_papers = any(part.kind == "which_papers" for part in signals.parts)
+    coverage = settings.min_list_coverage if lists_papers else settings.min_topic_coverage
+    if signals.best_similarity >= settings.min_topic_score and signals.topic_coverage >= coverage:
         return True, "one paper covers the question's content words"
     return False, "no sentence is close enough and no paper covers the question's topic"
 

@@ -224,7 +224,8 @@ _FRAMING_WORDS = re.compile(
     r"specifically|actually|really|mainly|uses?|using|used|topic|subject|area|has|have|had|as|by|credited|their|its|"
     r"or|for|with|and|received?|receiving|came|come|out|exist|exists|were|been|being|if|you|your|we|our|my|it|"
     r"everything|anything|something|comes?|coming|tak(?:e|es|ing)|look(?:s|ing)?|gets?|getting|go|goes|tell|know|want|"
-    r"would|could|should|can|will|just|each|every|entire|counts?|do|so|far|at|one|answer)\b", re.I
+    r"would|could|should|can|will|just|each|every|entire|counts?|do|so|far|at|one|answer|among|amongst|lists?|"
+    r"two|three|four|five|six|seven|eight|nine|ten|zero|none)\b", re.I
 )
 
 

@@ -214,6 +214,9 @@ class AnswerSettings(BaseModel):
     min_topic_coverage: float = Field(
         0.75, description="The share of a topic question's content words one retrieved paper must mention for that lower bar."
     )
+    min_list_coverage: float = Field(
+        0.5, description="The same share for a 'which papers…' question, whose topic users put in words of their own."
+    )
     topic_similarity: float = Field(
         0.5,
         description="Listing questions with a topic ('the earliest paper on disaggregated serving'): a retrieved paper "
