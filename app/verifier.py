@@ -21,6 +21,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from citewise.app.evidence import Evidence
+from citewise.app.polarity import negation_turned, opposite_of_the_same
 from citewise.app.answers import Citation, Statement
 from citewise.app.prompts import ECHO_FRAGMENTS
 from citewise.ingest.embedding import Embedder
@@ -268,7 +269,7 @@ class CitationVerifier:
         if detail := self._attributed_elsewhere(claim, cited, cited_text):
             return Check(score, NAME, detail)
         about = _about_subject(claim, cited)
-        if detail := _direction_problem(resolved, cited_text) or (about and _direction_problem(resolved, about)):
+        if detail := _direction_problem(resolved, cited_text, papers_text) or (about and _direction_problem(resolved, about, papers_text)):
             return Check(score, DIRECTION, detail)
         if novel := self._novel_terms(resolved, f"{papers_text} {question}"):
             return Check(score, NOVEL, ", ".join(novel))
@@ -474,7 +475,9 @@ def _prefix_flip(claim: str, source: str) -> bool:
     return False
 
 
-def _direction_problem(claim: str, cited_text: str) -> str:
+def _direction_problem(claim: str, cited_text: str, papers_text: str) -> str:
+    """How the sentence turns its cited text around, if it does; ``papers_text`` (the cited abstracts) tells
+    whether a word the sentence uses is one the paper uses elsewhere."""
     if _prefix_flip(claim, cited_text):
         return "prefix turned around"
     claimed, cited = _with_or_without(claim), _with_or_without(cited_text)
@@ -494,7 +497,7 @@ def _direction_problem(claim: str, cited_text: str) -> str:
                 return "opposite direction"
     if _NEGATION.search(claim) and not _NEGATION.search(cited_text):
         return "negation added"
-    return ""
+    return opposite_of_the_same(asserted, cited_text, papers_text) or negation_turned(claim, cited_text, papers_text)
 
 
 _SIDE_WORDS = re.compile(r"[a-z0-9][a-z0-9.%/-]*")
