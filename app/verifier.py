@@ -86,18 +86,21 @@ def numbers_in(text: str) -> set[str]:
 
 
 _NUMBER_WORDS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
-_COUNT_WORD = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|double)\b", re.I)
+_COUNT_WORD = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|double|dual)\b", re.I)
+_WORD_COUNTS = {"single": "1", "double": "2", "dual": "2"}
 
 
 def _spelled_out(text: str) -> str:
     """Counts written as words read as digits ("three components" -> "3 components"; "a single" -> "1")."""
-    return _COUNT_WORD.sub(lambda m: {"single": "1", "double": "2"}.get(m[1].lower(), _NUMBER_WORDS.get(m[1].lower(), m[1])), text)
+    return _COUNT_WORD.sub(lambda m: _WORD_COUNTS.get(m[1].lower(), _NUMBER_WORDS.get(m[1].lower(), m[1])), text)
 
 
-def quantities(text: str) -> set[tuple[str, str]]:
-    """(number, unit) pairs: "2.7x" -> ("2.7", "x"), "51%" -> ("51", "%"), "three GPUs" -> ("3", "")."""
+def quantities(text: str, words: bool = True) -> set[tuple[str, str]]:
+    """(number, unit) pairs: "2.7x" -> ("2.7", "x"), "51%" -> ("51", "%"), "three GPUs" -> ("3", "") unless
+    ``words`` is off."""
     found = set()
-    for number, unit in _QUANTITY.findall(_spelled_out(_MARKER.sub(" ", text).replace("\\%", "%"))):
+    text = _MARKER.sub(" ", text).replace("\\%", "%")
+    for number, unit in _QUANTITY.findall(_spelled_out(text) if words else text):
         unit = (unit or "").lower()
         found.add((number.replace(",", ""), _UNITS.get(unit, unit)))
     return found
@@ -259,7 +262,7 @@ class CitationVerifier:
         cited_text = " ".join(e.sentence for e in cited)
         span_text = " ".join(direct + spans)
         papers_text = " ".join(dict.fromkeys(f"{e.paper.title}. {e.paper.abstract}" for e in cited))
-        if detail := _number_problem(claim, span_text):
+        if detail := _number_problem(claim, span_text, cited_text, papers_text):
             return Check(score, NUMBER, detail)
         missing = sorted(n for n in self.names_in(claim) if n != subject and not mentions(papers_text, n))
         if missing:
@@ -312,8 +315,10 @@ class CitationVerifier:
         opening = re.match(r"(?:the\s+)?([\w./-]+)", claim, re.I)
         first = opening[1] if opening else ""
         own_names = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
+        # the paper's own system however written ("IIR-SNN" for "IIR-SNNs"), or named in its title ("The 6G-enabled…")
+        own = any(mentions(name, first) for name in own_names) or any(mentions(e.paper.title, first) for e in cited)
         named = is_name(first) or ("." not in first and self._is_paper_or_uncommon_name(first))
-        if first and first not in own_names and named and not mentions(cited_text, first):
+        if first and not own and named and not mentions(cited_text, first):
             return first
         return ""
 
@@ -428,16 +433,62 @@ def _only_as_baseline(cited_text: str, name: str) -> bool:
     )
 
 
-def _number_problem(claim: str, cited_text: str) -> str:
-    """The first number of the claim that the cited text lacks, or has only with another unit."""
-    source = quantities(cited_text)
+def _number_problem(claim: str, span_text: str, cited_text: str, papers_text: str) -> str:
+    """The first number of the claim that its cited span lacks, or has only with another unit. A count the claim
+    writes as a word must count the same thing in the cited abstract ("a single timestep": "with just 1 timestep";
+    not "two GPU servers" for "a GPU server" beside "dual backends"). Then a count of something the cited sentence
+    counts otherwise ("three categories" for "two categories"), or an ordinal it does not give ("the second
+    benchmark" for "the first")."""
+    source = quantities(span_text)
     source_numbers = {n for n, _ in source}
+    in_words = {n for n, _ in quantities(claim) - quantities(claim, words=False)}
+    counts = _counted(claim)
+    counted_in_paper = _counted(f"{span_text} {papers_text}", articles=True)
     for number, unit in sorted(quantities(claim)):
+        what = {noun for n, noun in counts if n == number}
+        if number in in_words and what:
+            if not any((number, noun) in counted_in_paper for noun in what):
+                return f"{number} {min(what)}"
+            continue
         if number not in source_numbers:
             return number
         units = {u for n, u in source if n == number}
         if unit and "" not in units and unit not in units:
             return f"{number}{unit} (source: {number}{sorted(units)[0]})"
+    return _count_problem(claim, cited_text) or _ordinal_problem(claim, cited_text)
+
+
+_COUNTED = re.compile(r"\b(\d+)\s+([a-z]{3,}s)\b")
+_COUNT_OF = re.compile(r"\b(\d+)[\s-]+([a-z]{3,})")
+
+
+def _counted(text: str, articles: bool = False) -> set[tuple[str, str]]:
+    """(count, what it counts) pairs, the noun cut to five letters: "a single timestep" -> ("1", "times"); with
+    ``articles``, "a"/"an"/"one" count one ("a GPU-equipped server")."""
+    text = _spelled_out(text).lower()
+    if articles:
+        text = re.sub(r"\b(?:an?|one)\s+(?=[a-z])", "1 ", text)
+    return {(n, noun[:5]) for n, noun in _COUNT_OF.findall(text)}
+_ORDINALS = {w: n for n, w in enumerate("second third fourth fifth sixth seventh eighth ninth tenth".split(), 2)}
+_ORDINAL = re.compile(rf"(?<!per )(?<!\d )\b({'|'.join(_ORDINALS)})\b", re.I)
+
+
+def _count_problem(claim: str, cited_text: str) -> str:
+    said, given = _COUNTED.findall(_spelled_out(claim)), _COUNTED.findall(_spelled_out(cited_text))
+    for number, noun in said:
+        counts = {n for n, counted in given if counted == noun}
+        if counts and number not in counts:
+            return f"{number} {noun} (source: {min(counts)} {noun})"
+    return ""
+
+
+def _ordinal_problem(claim: str, cited_text: str) -> str:
+    """"Second" and later ("first" is also "the first system to…") must be in the cited sentence: as the word,
+    an enumeration mark "(2)", or "2nd"."""
+    for word in _ORDINAL.findall(claim):
+        n = _ORDINALS[word.lower()]
+        if not re.search(rf"\b{word}\b|\(?\b{n}\)|\b{n}(?:st|nd|rd|th)\b", cited_text, re.I):
+            return word
     return ""
 
 
@@ -602,11 +653,16 @@ def _metric_direction(claim: str, cited_text: str) -> str:
 
 @lru_cache(maxsize=4096)  # the same cited papers come back for every sentence of an answer
 def _own_names(title: str, abstract: str) -> set[str]:
-    """What a paper calls its own system: its title's name, and the name its abstract uses most ("LLMCompiler" in
-    "An LLM Compiler for Parallel Function Calling")."""
+    """What a paper calls its own system: its title's name, the name its abstract uses most ("LLMCompiler" in
+    "An LLM Compiler for Parallel Function Calling"), and a name it introduces ("the proposed IIR-SNNs", "we
+    present JITServe")."""
     counts: dict[str, int] = {}
     for name in re.findall(r"[\w./-]+", abstract):
         if is_name(name):
             counts[name.strip(".")] = counts.get(name.strip("."), 0) + 1
     top = max(counts.values(), default=0)
-    return {short_name(title)} | {n for n, c in counts.items() if c == top and c > 1}
+    introduced = {m.strip(".") for m in _INTRODUCED.findall(abstract) if is_name(m.strip("."))}
+    return {short_name(title)} | {n for n, c in counts.items() if c == top and c > 1} | introduced
+
+
+_INTRODUCED = re.compile(r"\b(?:proposed|our|named|called|dubbed|introduce|introduces|present|presents)\s+(?:(?:a|an|the)\s+)?([\w./-]+)")
