@@ -45,6 +45,8 @@ OPPOSITE_WORDS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
     (("preserv*", "maintain*", "retain*", "keep", "kept", "stabiliz*", "similar", "comparable", "match*"),
      ("degrad*", "sacrific*", "compromis*", "destabiliz*", "deteriorat*", "lose", "lost", "loss", "drop", "hurt", "harm", "discard")),
     (("tight*", "strict*", "stringent"), ("loose*", "relax*", "lenient")),
+    (("meet*", "met", "satisf*", "adher*", "within", "inside"), ("miss*", "violat*", "outside", "beyond")),
+    (("agnostic", "independent", "generic", "general-purpose", "universal"), ("specific", "dependent", "tailored")),
     (("similar", "comparable", "same", "match*"), ("lower", "higher", "worse", "better", "less", "more", "reduc*", "increas*")),
     (("zero-shot", "plug-and-play", "drop-in"), ("train", "trained", "fine-tun*", "retrain*")),
     (("overestimat*",), ("underestimat*",)),
@@ -95,14 +97,14 @@ _REACH = 2
 
 def _tokens(clause: str) -> list[str]:
     """Lower-case words, some phrases as one (``_PHRASES``); a "-free" compound reads as its negation
-    ("training-free" -> "no training"), and a compound led by a lexicon word as its parts ("low-latency")."""
+    ("training-free" -> "no training"), and a compound with a lexicon word as its parts ("low-latency", "model-specific")."""
     clause = re.sub(r"\b([a-z]+)-free\b", r"no \1", clause.replace("n't", " not"))
     for phrase, word in _PHRASES.items():
         clause = re.sub(phrase, word, clause)
     tokens = []
     for token in re.findall(r"[a-z0-9][a-z0-9.%]*(?:-[a-z0-9]+)*", clause):
         token = token.rstrip(".")
-        split = "-" in token and not _sides(token) and _sides(token.split("-")[0])
+        split = "-" in token and not _sides(token) and any(_sides(part) for part in token.split("-"))
         tokens += token.split("-") if split else [token]
     return tokens
 

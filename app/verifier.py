@@ -31,12 +31,12 @@ from citewise.records import short_name
 from citewise.settings import IndexSettings, VerifierSettings
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"(?<![A-Z\d.,])\d+(?:[.,]\d+)*")  # not the digits of a name ("P90", "A100")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
 _PARTIAL_MARKER = re.compile(r"\[[\d,\s]*")
 
 
-_QUANTITY = re.compile(r"(\d+(?:[.,]\d+)*)\s*(%|x\b|×|times\b|ms\b|s\b|gb\b|mb\b|tb\b|b\b|k\b|m\b)?", re.I)
+_QUANTITY = re.compile(r"(?-i:(?<![A-Z\d.,]))(\d+(?:[.,]\d+)*)\s*(%|x\b|×|times\b|ms\b|s\b|gb\b|mb\b|tb\b|b\b|k\b|m\b)?", re.I)
 _UNITS = {"×": "x", "times": "x"}
 DECLINES = "says the sources do not answer"
 _DECLINE = re.compile(
