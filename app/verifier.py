@@ -501,7 +501,8 @@ _QUALITY_KEPT = re.compile(
 _QUALITY_LOST = re.compile(
     r"\b(at\s+(some|the|a)\s+(slight\s+)?cost|cost\s+(to|in|of)|slight\s+(drop|decrease|loss)|(drop|decrease|degradation|loss)\s+in)\b", re.I
 )
-_PREFIXES = ("non-", "non", "dis", "un", "closed-", "single-", "multi-", "open-")
+_PREFIXES = ("non-", "non", "dis", "un", "in", "im", "ir", "closed-", "single-", "multi-", "open-")
+_SHORT_PREFIXES = ("in", "im", "ir")  # the rest of "interval", "improve" is no word: these need a base of six letters
 _SWAPPED_PREFIXES = {"closed-": "open-", "open-": "closed-", "single-": "multi-", "multi-": "single-"}
 
 
@@ -511,13 +512,13 @@ def _with_or_without(text: str) -> dict[str, str]:
 
 def _prefix_flip(claim: str, source: str) -> bool:
     """"non-customizable" against "customizable", "aggregated" against "disaggregated", "closed-source" against
-    "open-source": one side carries a prefix that turns the other's word around."""
+    "open-source", "precise" against "imprecise": one side carries a prefix that turns the other's word around."""
     said = set(re.findall(r"[a-z][a-z-]+", claim.lower()))
     given = set(re.findall(r"[a-z][a-z-]+", source.lower()))
     for mine, theirs in ((said, given), (given, said)):
         for word in mine - theirs:
             for prefix in _PREFIXES:
-                if not word.startswith(prefix) or len(word) - len(prefix) < 5:
+                if not word.startswith(prefix) or len(word) - len(prefix) < (6 if prefix in _SHORT_PREFIXES else 5):
                     continue
                 base = word[len(prefix) :]
                 other = _SWAPPED_PREFIXES.get(prefix, "") + base
@@ -555,6 +556,12 @@ _SIDE_WORDS = re.compile(r"[a-z0-9][a-z0-9.%/-]*")
 _SIDE_STOP = {"the", "a", "an", "of", "and", "to", "back"}
 _FROM_TO = re.compile(r"\bfrom\s+((?:[^,;.()]|\.(?=\d)){1,60}?)\s+(?:back\s+)?(?:to|into|towards?)\s+([^,;()]{1,60}?)(?=[,;()]|\.\s|\.?$|\s+(?:on|in|with|while|for|at|by|and|which|meanwhile)\b)", re.I)
 _MOVE = re.compile(r"\b(?:to|into|onto)\b")
+_SIDE_AUX = {"can", "be", "is", "are", "was", "were", "much", "far", "significantly", "considerably", "on", "in", "for", "that"}
+_TWO_SIDED = {
+    "from / to": _FROM_TO,
+    "than": re.compile(r"((?:[\w.%/-]+\s+){1,4}?)(?:more|less|fewer|\w{3,}er)\s+(?:[\w-]+\s+){0,2}?than\s+((?:[\w.%/-]+\s*){1,3})", re.I),
+    "of / on": re.compile(r"\b(?:impacts?|effects?|influences?)\s+of\s+([^,;.()]{1,60}?)\s+on\s+([^,;.()]{1,60})", re.I),
+}
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|as opposed to)\s+([^,;.]+)", re.I)
 # comparatives: the same word after one of a pair says the opposite ("larger models" against "smaller models")
 _COMPARATIVES = [("larger", "smaller"), ("bigger", "smaller"), ("higher", "lower"), ("more", "fewer"), ("more", "less"),
@@ -583,15 +590,31 @@ def _moves(text: str) -> set[tuple[str, str]]:
     return pairs
 
 
+def _two_sides(pattern: re.Pattern[str], text: str) -> list[tuple[set[str], set[str]]]:
+    """The words on each side of every relation the pattern finds, less the words both sides share ("tensor
+    parallelism … than pipeline parallelism" gives {tensor} and {pipeline})."""
+    found = []
+    for m in pattern.finditer(text):
+        a, b = _side(m[1]) - _SIDE_AUX, _side(m[2]) - _SIDE_AUX
+        found.append((a - b, b - a))
+    return found
+
+
+def _exchanged(a: set[str], b: set[str], c: set[str], d: set[str]) -> bool:
+    """A relation (a, b) that matches (c, d) better the other way round."""
+    crossed, straight = (_overlap(a, d), _overlap(b, c)), (_overlap(a, c), _overlap(b, d))
+    return bool(a and b and c and d) and min(crossed) >= 0.5 and sum(crossed) > sum(straight)
+
+
 def _relation_swapped(claim: str, cited_text: str) -> str:
     """The two sides of a relation exchanged: a shift "from A to B" told as from B to A (also "WER from 3.1% to
-    4.4%" where it fell), something moved "X … into the Y" told the other way, "larger models" for "smaller models",
+    4.4%" where it fell), "A more effective than B" where the source has B more effective than A, "the impact
+    of A on B" for the impact of B on A, something moved "X … into the Y" told the other way, "larger models" for "smaller models",
     or "A rather than B" where the source says B rather than A."""
-    for a, b in (m.groups() for m in _FROM_TO.finditer(claim)):
-        for c, d in (m.groups() for m in _FROM_TO.finditer(cited_text)):
-            ca, cb, cc, cd = _side(a), _side(b), _side(c), _side(d)
-            if _overlap(ca, cd) >= 0.5 and _overlap(cb, cc) >= 0.5 and _overlap(ca, cc) < 0.5 and _overlap(cb, cd) < 0.5:
-                return "from / to swapped"
+    for kind, pattern in _TWO_SIDED.items():
+        for a, b in _two_sides(pattern, claim):
+            if any(_exchanged(a, b, c, d) for c, d in _two_sides(pattern, cited_text)):
+                return f"{kind} swapped"
     said, given = _moves(claim), _moves(cited_text)
     if any((b, a) in given and (a, b) not in given for a, b in said):
         return "moved the other way"
