@@ -205,3 +205,51 @@ def negation_turned(claim: str, source: str, paper: str) -> str:
     if added := sorted((claim_negated - claim_plain) & (source_plain - paper_negated)):
         return f"negation added: {added[0]}"
     return ""
+
+
+_FIGURE = re.compile(r"[+~]?\d[\d.,]*(?:[x×%]|ms|s)?(?:/\d[\d.,]*(?:[x×%]|ms|s)?)*", re.I)
+_FIGURE_STOP = {
+    "the", "a", "an", "of", "to", "and", "or", "by", "up", "for", "in", "on", "at", "with", "over", "than", "compared",
+    "is", "are", "its", "it", "this", "that", "which", "as", "from", "per", "only", "about", "around", "nearly",
+    "roughly", "approximately", "respectively", "while", "but", "also", "more", "less", "times", "x",
+}
+
+
+def _figures(text: str) -> tuple[dict[str, set[str]], set[str]]:
+    """Each figure of a text with the words that follow it up to the next figure in its clause ("7.3x": {"over",
+    "state-of-the-art", "latency-oriented", "scenarios"}), and the words that follow no figure."""
+    bound: dict[str, set[str]] = {}
+    free: set[str] = set()
+    for clause in re.split(r"[;:()]|,\s", text.lower()):
+        current: list[str] = []
+        for token in re.findall(r"[+~]?[a-z0-9][\w.%/+×-]*", clause):
+            token = token.rstrip(".")
+            if _FIGURE.fullmatch(token):
+                current = [f.rstrip("x×") for f in token.split("/")]
+                for figure in current:
+                    bound.setdefault(figure, set())
+            elif token not in _FIGURE_STOP:
+                for figure in current:
+                    bound[figure].add(token)
+                if not current:
+                    free.add(token)
+    return bound, free
+
+
+def figure_rebound(claim: str, source: str) -> str:
+    """A figure told with what the source tells of another figure, and without what it tells of this one
+    ("7.3x … for throughput-oriented scenarios" where the source gives 7.3x for latency-oriented ones and 1.5x
+    for throughput-oriented ones; not "3.7x compared to ReAct" where "compared to ReAct" closes a list of
+    figures). Sources that pair figures with cases by position ("respectively") are not read."""
+    if "respectively" in source.lower():
+        return ""
+    said, _ = _figures(claim)
+    given, free = _figures(source)
+    for figure, words in said.items():
+        if figure not in given:
+            continue
+        others = set().union(*(w for f, w in given.items() if f != figure)) - free
+        wrong, left_out = sorted(words & others - given[figure]), given[figure] - others - free - words
+        if wrong and left_out:
+            return f"{figure} with {wrong[0]} (source: {min(left_out)})"
+    return ""

@@ -21,7 +21,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from citewise.app.evidence import Evidence
-from citewise.app.polarity import negation_turned, opposite_of_the_same
+from citewise.app.polarity import figure_rebound, negation_turned, opposite_of_the_same
 from citewise.app.answers import Citation, Statement
 from citewise.app.prompts import ECHO_FRAGMENTS
 from citewise.ingest.embedding import Embedder
@@ -141,6 +141,7 @@ def _without_titles(claim: str, sources: list[Evidence]) -> str:
 
 
 NUMBER = "a number is not in the cited source"
+REBOUND = "gives a figure for another case than the cited source does"
 NAME = "names something the cited paper does not mention"
 BASELINE = "credits the result to a system the cited sentence only compares against"
 DIRECTION = "says the opposite of the cited source"
@@ -264,6 +265,8 @@ class CitationVerifier:
         papers_text = " ".join(dict.fromkeys(f"{e.paper.title}. {e.paper.abstract}" for e in cited))
         if detail := _number_problem(claim, span_text, cited_text, papers_text):
             return Check(score, NUMBER, detail)
+        if detail := figure_rebound(claim, cited_text):
+            return Check(score, REBOUND, detail)
         missing = sorted(n for n in self.names_in(claim) if n != subject and not mentions(papers_text, n))
         if missing:
             return Check(score, NAME, ", ".join(missing))
