@@ -52,7 +52,7 @@ _FOLLOW_ON = re.compile(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9][\w.\-/']*")
 # a token that names something: CamelCase, letters mixed with digits, or an acronym
-_NAME = re.compile(r"(?=.*[A-Za-z])(?:.*[a-z][A-Z].*|.*[A-Za-z].*\d.*|.*\d.*[A-Za-z].*|[A-Z]{2,}[\w-]*|[A-Z]\w*[-/][A-Z][\w/-]*)")
+_NAME = re.compile(r"(?=.*[A-Za-z])(?:.*[a-z][-/]?[A-Z].*|.*[A-Za-z].*\d.*|.*\d.*[A-Za-z].*|[A-Z]{2,}[\w-]*|[A-Z]\w*[-/][A-Z][\w/-]*)")
 _QUANTITY_ONLY = re.compile(r"[\d.,]+(?:[-–/][\d.,]+)*(?:x|X|×|k|K|M|B|GB|MB|TB|ms|s|%|times)?(?:[-–/][\d.,]+(?:x|X|×)?)*")
 _CAPITALISED = re.compile(r"(?<=[a-z,;:]\s)[A-Z][a-z]{2,}\b")
 _NEGATION = re.compile(r"\b(not|never|no|cannot|neither|nor)\b|n't\b", re.I)
@@ -274,6 +274,8 @@ class CitationVerifier:
             return Check(score, BASELINE, baseline)
         if detail := self._attributed_elsewhere(claim, cited, cited_text):
             return Check(score, NAME, detail)
+        if detail := self._named_off_passage(claim, cited, span_text):
+            return Check(score, NAME, detail)
         about = _about_subject(claim, cited)
         if detail := _direction_problem(resolved, cited_text, papers_text) or (about and _direction_problem(resolved, about, papers_text)):
             return Check(score, DIRECTION, detail)
@@ -323,6 +325,16 @@ class CitationVerifier:
         named = is_name(first) or ("." not in first and self._is_paper_or_uncommon_name(first))
         if first and not own and named and not mentions(cited_text, first):
             return first
+        return ""
+
+    def _named_off_passage(self, claim: str, cited: list[Evidence], span_text: str) -> str:
+        """A name the cited paper uses elsewhere, not of itself, that the cited passage does not: the sentence
+        tells the passage of another system ("Galaxy introduces a sliding window…" citing TPI-LLM's sentence)."""
+        own_names = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
+        for name in sorted(self.names_in(claim)):
+            own = any(mentions(n, name) for n in own_names) or any(mentions(e.paper.title, name) for e in cited)
+            if not own and not mentions(span_text, name):
+                return name
         return ""
 
     def _baseline_as_achiever(self, claim: str, cited: list[Evidence], cited_text: str) -> str:
