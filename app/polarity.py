@@ -95,17 +95,18 @@ _STEM = Stemmer.Stemmer("english")
 _REACH = 2
 
 
-def _tokens(clause: str) -> list[str]:
+def _tokens(clause: str, split: bool = True) -> list[str]:
     """Lower-case words, some phrases as one (``_PHRASES``); a "-free" compound reads as its negation
-    ("training-free" -> "no training"), and a compound with a lexicon word as its parts ("low-latency", "model-specific")."""
+    ("training-free" -> "no training"), and (with ``split``) a compound with a lexicon word as its parts
+    ("low-latency", "model-specific")."""
     clause = re.sub(r"\b([a-z]+)-free\b", r"no \1", clause.replace("n't", " not"))
     for phrase, word in _PHRASES.items():
         clause = re.sub(phrase, word, clause)
     tokens = []
     for token in re.findall(r"[a-z0-9][a-z0-9.%]*(?:-[a-z0-9]+)*", clause):
         token = token.rstrip(".")
-        split = "-" in token and not _sides(token) and any(_sides(part) for part in token.split("-"))
-        tokens += token.split("-") if split else [token]
+        apart = split and "-" in token and not _sides(token) and any(_sides(part) for part in token.split("-"))
+        tokens += token.split("-") if apart else [token]
     return tokens
 
 
@@ -125,8 +126,8 @@ def _anchor(token: str) -> str:
 
 
 @lru_cache(maxsize=4096)  # a cited text is read once for every sentence that cites it
-def _clauses(text: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(_tokens(c)) for c in _CLAUSES.split(text.lower()) if c and c.strip())
+def _clauses(text: str, split: bool = True) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(_tokens(c, split)) for c in _CLAUSES.split(text.lower()) if c and c.strip())
 
 
 @lru_cache(maxsize=65536)
@@ -174,10 +175,11 @@ def opposite_of_the_same(claim: str, source: str, paper: str) -> str:
 
 
 def _negated_and_plain(text: str) -> tuple[set[str], set[str]]:
-    """Stems said under a negation ("no training", "does not require") and stems said plainly."""
+    """Stems said under a negation ("no training", "does not require") and stems said plainly (a compound is one
+    word here: "post-training" says nothing plainly of training)."""
     negated: set[str] = set()
     plain: set[str] = set()
-    for words in _clauses(text):
+    for words in _clauses(text, split=False):
         scope = 0
         for word in words:
             if word in _NEGATORS:

@@ -57,9 +57,8 @@ _QUANTITY_ONLY = re.compile(r"[\d.,]+(?:[-–/][\d.,]+)*(?:x|X|×|k|K|M|B|GB|MB|
 _CAPITALISED = re.compile(r"(?<=[a-z,;:]\s)[A-Z][a-z]{2,}\b")
 _NEGATION = re.compile(r"\b(not|never|no|cannot|neither|nor)\b|n't\b", re.I)
 # pairs of opposite directions: a sentence that says one while its cited text says only the other turned it around
+# (more / less of something is read anchored to what it is said of, in ``polarity``: here it turned unrelated words around)
 _OPPOSITES = [
-    ({"reduc", "lower", "decreas", "cut", "shrink", "sav", "fewer", "less", "smaller", "shorter", "eliminat", "avoid", "relax"},
-     {"increas", "rais", "grow", "higher", "more", "larger", "longer", "add", "inflat"}),
     ({"co-locat", "colocat", "same gpu", "together", "shar", "unif", "combin", "merg"},
      {"disaggregat", "separat", "split", "different gpu", "decoupl", "distinct", "independent"}),
     ({"preserv", "maintain", "retain", "keep", "lossless", "no loss", "without loss", "negligible", "minimal loss", "comparable", "match"},
@@ -77,7 +76,6 @@ _OPPOSITES = [
     ({"one at a time", "sequential", "serial", "in sequence"}, {"in parallel", "simultaneous", "concurrent", "at once"}),
     ({"early", "earlier", "sooner"}, {"delay", "late", "later", "postpon", "defer"}),
     ({"same", "uniform", "identical"}, {"different", "varying", "mixed-precision", "heterogeneous"}),
-    ({"overlook", "neglect", "ignor"}, {"central focus", "focus of", "well studied", "widely studied"}),
 ]
 
 
