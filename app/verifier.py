@@ -4,12 +4,13 @@ Each sentence must cite, and every cited source must exist. Then, per sentence (
 a follow-on sentence ("It also…") is read with the cited paper as its subject; it must be close to the cited
 sentence, to that sentence with its neighbour in the same abstract, or to all its cited sentences together (or
 contain nearly all its content words, at a lower similarity); every number must appear in the cited text with
-the same unit; every name (system, model, dataset, hardware) must appear in a cited paper; it may not turn the
-cited text's direction around (reduces/increases, co-locates/disaggregates, preserves/degrades, negation, a metric
-moving the other way, the two sides of a relation exchanged), nor credit the cited result to a system the cited
-sentence only compares against; and it may not add details that no cited abstract nor the question contains.
-Copied-back prompt text and bare paper titles are never an answer; "The sources do not answer this." is recognised
-as a refusal. Markers are renumbered to the final list."""
+the same unit, a count must count what the source counts, and a figure must go with the case the source gives it;
+every name (system, model, dataset, hardware) must appear in a cited paper, and one the paper uses only of others
+must be in the cited passage; it may not turn the cited text's direction around (``polarity``: opposites said of
+the same thing, a negation dropped or added; here: a metric moving the other way, the two sides of a relation
+exchanged), nor credit the cited result to a system the cited sentence only compares against; and it may not add
+details that no cited abstract nor the question contains. Copied-back prompt text and bare paper titles are never
+an answer; "The sources do not answer this." is recognised as a refusal. Markers are renumbered to the final list."""
 
 from __future__ import annotations
 
@@ -141,6 +142,7 @@ def _without_titles(claim: str, sources: list[Evidence]) -> str:
 NUMBER = "a number is not in the cited source"
 REBOUND = "gives a figure for another case than the cited source does"
 NAME = "names something the cited paper does not mention"
+OFF_PASSAGE = "credits the cited passage to a system it does not name"
 BASELINE = "credits the result to a system the cited sentence only compares against"
 DIRECTION = "says the opposite of the cited source"
 NOVEL = "adds details no cited source gives"
@@ -273,7 +275,7 @@ class CitationVerifier:
         if detail := self._attributed_elsewhere(claim, cited, cited_text):
             return Check(score, NAME, detail)
         if detail := self._named_off_passage(claim, cited, span_text):
-            return Check(score, NAME, detail)
+            return Check(score, OFF_PASSAGE, detail)
         about = _about_subject(claim, cited)
         if detail := _direction_problem(resolved, cited_text, papers_text) or (about and _direction_problem(resolved, about, papers_text)):
             return Check(score, DIRECTION, detail)
