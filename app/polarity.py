@@ -180,19 +180,15 @@ def _negated_and_plain(text: str) -> tuple[set[str], set[str]]:
     negated: set[str] = set()
     plain: set[str] = set()
     for words in _clauses(text, split=False):
-        scope = 0
+        negating = False
         for word in words:
             if word in _NEGATORS:
-                scope = 1
-                continue
-            stem = _STEM.stemWord(word)
-            if scope and word in _PASS_OVER:
-                continue
-            if scope:
-                negated.add(stem)
-                scope = 0
-            elif word not in _FUNCTION_WORDS:
-                plain.add(stem)
+                negating = True
+            elif negating and word not in _PASS_OVER:
+                negated.add(_STEM.stemWord(word))
+                negating = False
+            elif not negating and word not in _FUNCTION_WORDS:
+                plain.add(_STEM.stemWord(word))
     return negated, plain
 
 
