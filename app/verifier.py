@@ -4,12 +4,13 @@ Each sentence must cite, and every cited source must exist. Then, per sentence (
 a follow-on sentence ("It also…") is read with the cited paper as its subject; it must be close to the cited
 sentence, to that sentence with its neighbour in the same abstract, or to all its cited sentences together (or
 contain nearly all its content words, at a lower similarity); every number must appear in the cited text with
-the same unit; every name (system, model, dataset, hardware) must appear in a cited paper; it may not turn the
-cited text's direction around (reduces/increases, co-locates/disaggregates, preserves/degrades, negation, a metric
-moving the other way, the two sides of a relation exchanged), nor credit the cited result to a system the cited
-sentence only compares against; and it may not add details that no cited abstract nor the question contains.
-Copied-back prompt text and bare paper titles are never an answer; "The sources do not answer this." is recognised
-as a refusal. Markers are renumbered to the final list."""
+the same unit, a count must count what the source counts, and a figure must go with the case the source gives it;
+every name (system, model, dataset, hardware) must appear in a cited paper, and one the paper uses only of others
+must be in the cited passage; it may not turn the cited text's direction around (``polarity``: opposites said of
+the same thing, a negation dropped or added; here: a metric moving the other way, the two sides of a relation
+exchanged), nor credit the cited result to a system the cited sentence only compares against; and it may not add
+details that no cited abstract nor the question contains. Copied-back prompt text and bare paper titles are never
+an answer; "The sources do not answer this." is recognised as a refusal. Markers are renumbered to the final list."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from citewise.app.evidence import Evidence
+from citewise.app.polarity import figure_rebound, negation_turned, opposite_of_the_same
 from citewise.app.answers import Citation, Statement
 from citewise.app.prompts import ECHO_FRAGMENTS
 from citewise.ingest.embedding import Embedder
@@ -30,12 +32,12 @@ from citewise.records import short_name
 from citewise.settings import IndexSettings, VerifierSettings
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"(?<![A-Z\d.,])\d+(?:[.,]\d+)*")  # not the digits of a name ("P90", "A100")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
 _PARTIAL_MARKER = re.compile(r"\[[\d,\s]*")
 
 
-_QUANTITY = re.compile(r"(\d+(?:[.,]\d+)*)\s*(%|x\b|×|times\b|ms\b|s\b|gb\b|mb\b|tb\b|b\b|k\b|m\b)?", re.I)
+_QUANTITY = re.compile(r"(?-i:(?<![A-Z\d.,]))(\d+(?:[.,]\d+)*)\s*(%|x\b|×|times\b|ms\b|s\b|gb\b|mb\b|tb\b|b\b|k\b|m\b)?", re.I)
 _UNITS = {"×": "x", "times": "x"}
 DECLINES = "says the sources do not answer"
 _DECLINE = re.compile(
@@ -51,14 +53,13 @@ _FOLLOW_ON = re.compile(
 )
 _TOKEN = re.compile(r"[A-Za-z0-9][\w.\-/']*")
 # a token that names something: CamelCase, letters mixed with digits, or an acronym
-_NAME = re.compile(r"(?=.*[A-Za-z])(?:.*[a-z][A-Z].*|.*[A-Za-z].*\d.*|.*\d.*[A-Za-z].*|[A-Z]{2,}[\w-]*|[A-Z]\w*[-/][A-Z][\w/-]*)")
+_NAME = re.compile(r"(?=.*[A-Za-z])(?:.*[a-z][-/]?[A-Z].*|.*[A-Za-z].*\d.*|.*\d.*[A-Za-z].*|[A-Z]{2,}[\w-]*|[A-Z]\w*[-/][A-Z][\w/-]*)")
 _QUANTITY_ONLY = re.compile(r"[\d.,]+(?:[-–/][\d.,]+)*(?:x|X|×|k|K|M|B|GB|MB|TB|ms|s|%|times)?(?:[-–/][\d.,]+(?:x|X|×)?)*")
 _CAPITALISED = re.compile(r"(?<=[a-z,;:]\s)[A-Z][a-z]{2,}\b")
 _NEGATION = re.compile(r"\b(not|never|no|cannot|neither|nor)\b|n't\b", re.I)
 # pairs of opposite directions: a sentence that says one while its cited text says only the other turned it around
+# (more / less of something is read anchored to what it is said of, in ``polarity``: here it turned unrelated words around)
 _OPPOSITES = [
-    ({"reduc", "lower", "decreas", "cut", "shrink", "sav", "fewer", "less", "smaller", "shorter", "eliminat", "avoid", "relax"},
-     {"increas", "rais", "grow", "higher", "more", "larger", "longer", "add", "inflat"}),
     ({"co-locat", "colocat", "same gpu", "together", "shar", "unif", "combin", "merg"},
      {"disaggregat", "separat", "split", "different gpu", "decoupl", "distinct", "independent"}),
     ({"preserv", "maintain", "retain", "keep", "lossless", "no loss", "without loss", "negligible", "minimal loss", "comparable", "match"},
@@ -76,7 +77,6 @@ _OPPOSITES = [
     ({"one at a time", "sequential", "serial", "in sequence"}, {"in parallel", "simultaneous", "concurrent", "at once"}),
     ({"early", "earlier", "sooner"}, {"delay", "late", "later", "postpon", "defer"}),
     ({"same", "uniform", "identical"}, {"different", "varying", "mixed-precision", "heterogeneous"}),
-    ({"overlook", "neglect", "ignor"}, {"central focus", "focus of", "well studied", "widely studied"}),
 ]
 
 
@@ -85,18 +85,21 @@ def numbers_in(text: str) -> set[str]:
 
 
 _NUMBER_WORDS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
-_COUNT_WORD = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|double)\b", re.I)
+_COUNT_WORD = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|single|double|dual)\b", re.I)
+_WORD_COUNTS = {"single": "1", "double": "2", "dual": "2"}
 
 
 def _spelled_out(text: str) -> str:
     """Counts written as words read as digits ("three components" -> "3 components"; "a single" -> "1")."""
-    return _COUNT_WORD.sub(lambda m: {"single": "1", "double": "2"}.get(m[1].lower(), _NUMBER_WORDS.get(m[1].lower(), m[1])), text)
+    return _COUNT_WORD.sub(lambda m: _WORD_COUNTS.get(m[1].lower(), _NUMBER_WORDS.get(m[1].lower(), m[1])), text)
 
 
-def quantities(text: str) -> set[tuple[str, str]]:
-    """(number, unit) pairs: "2.7x" -> ("2.7", "x"), "51%" -> ("51", "%"), "three GPUs" -> ("3", "")."""
+def quantities(text: str, words: bool = True) -> set[tuple[str, str]]:
+    """(number, unit) pairs: "2.7x" -> ("2.7", "x"), "51%" -> ("51", "%"), "three GPUs" -> ("3", "") unless
+    ``words`` is off."""
     found = set()
-    for number, unit in _QUANTITY.findall(_spelled_out(_MARKER.sub(" ", text).replace("\\%", "%"))):
+    text = _MARKER.sub(" ", text).replace("\\%", "%")
+    for number, unit in _QUANTITY.findall(_spelled_out(text) if words else text):
         unit = (unit or "").lower()
         found.add((number.replace(",", ""), _UNITS.get(unit, unit)))
     return found
@@ -137,7 +140,9 @@ def _without_titles(claim: str, sources: list[Evidence]) -> str:
 
 
 NUMBER = "a number is not in the cited source"
+REBOUND = "gives a figure for another case than the cited source does"
 NAME = "names something the cited paper does not mention"
+OFF_PASSAGE = "credits the cited passage to a system it does not name"
 BASELINE = "credits the result to a system the cited sentence only compares against"
 DIRECTION = "says the opposite of the cited source"
 NOVEL = "adds details no cited source gives"
@@ -258,8 +263,10 @@ class CitationVerifier:
         cited_text = " ".join(e.sentence for e in cited)
         span_text = " ".join(direct + spans)
         papers_text = " ".join(dict.fromkeys(f"{e.paper.title}. {e.paper.abstract}" for e in cited))
-        if detail := _number_problem(claim, span_text):
+        if detail := _number_problem(claim, span_text, cited_text, papers_text):
             return Check(score, NUMBER, detail)
+        if detail := figure_rebound(claim, cited_text):
+            return Check(score, REBOUND, detail)
         missing = sorted(n for n in self.names_in(claim) if n != subject and not mentions(papers_text, n))
         if missing:
             return Check(score, NAME, ", ".join(missing))
@@ -267,8 +274,10 @@ class CitationVerifier:
             return Check(score, BASELINE, baseline)
         if detail := self._attributed_elsewhere(claim, cited, cited_text):
             return Check(score, NAME, detail)
+        if detail := self._named_off_passage(claim, cited, span_text):
+            return Check(score, OFF_PASSAGE, detail)
         about = _about_subject(claim, cited)
-        if detail := _direction_problem(resolved, cited_text) or (about and _direction_problem(resolved, about)):
+        if detail := _direction_problem(resolved, cited_text, papers_text) or (about and _direction_problem(resolved, about, papers_text)):
             return Check(score, DIRECTION, detail)
         if novel := self._novel_terms(resolved, f"{papers_text} {question}"):
             return Check(score, NOVEL, ", ".join(novel))
@@ -311,9 +320,21 @@ class CitationVerifier:
         opening = re.match(r"(?:the\s+)?([\w./-]+)", claim, re.I)
         first = opening[1] if opening else ""
         own_names = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
+        # the paper's own system however written ("IIR-SNN" for "IIR-SNNs"), or named in its title ("The 6G-enabled…")
+        own = any(mentions(name, first) for name in own_names) or any(mentions(e.paper.title, first) for e in cited)
         named = is_name(first) or ("." not in first and self._is_paper_or_uncommon_name(first))
-        if first and first not in own_names and named and not mentions(cited_text, first):
+        if first and not own and named and not mentions(cited_text, first):
             return first
+        return ""
+
+    def _named_off_passage(self, claim: str, cited: list[Evidence], span_text: str) -> str:
+        """A name the cited paper uses elsewhere, not of itself, that the cited passage does not: the sentence
+        tells the passage of another system ("Galaxy introduces a sliding window…" citing TPI-LLM's sentence)."""
+        own_names = set().union(*(_own_names(e.paper.title, e.paper.abstract) for e in cited))
+        for name in sorted(self.names_in(claim)):
+            own = any(mentions(n, name) for n in own_names) or any(mentions(e.paper.title, name) for e in cited)
+            if not own and not mentions(span_text, name):
+                return name
         return ""
 
     def _baseline_as_achiever(self, claim: str, cited: list[Evidence], cited_text: str) -> str:
@@ -427,16 +448,62 @@ def _only_as_baseline(cited_text: str, name: str) -> bool:
     )
 
 
-def _number_problem(claim: str, cited_text: str) -> str:
-    """The first number of the claim that the cited text lacks, or has only with another unit."""
-    source = quantities(cited_text)
+def _number_problem(claim: str, span_text: str, cited_text: str, papers_text: str) -> str:
+    """The first number of the claim that its cited span lacks, or has only with another unit. A count the claim
+    writes as a word must count the same thing in the cited abstract ("a single timestep": "with just 1 timestep";
+    not "two GPU servers" for "a GPU server" beside "dual backends"). Then a count of something the cited sentence
+    counts otherwise ("three categories" for "two categories"), or an ordinal it does not give ("the second
+    benchmark" for "the first")."""
+    source = quantities(span_text)
     source_numbers = {n for n, _ in source}
+    in_words = {n for n, _ in quantities(claim) - quantities(claim, words=False)}
+    counts = _counted(claim)
+    counted_in_paper = _counted(f"{span_text} {papers_text}", articles=True)
     for number, unit in sorted(quantities(claim)):
+        what = {noun for n, noun in counts if n == number}
+        if number in in_words and what:
+            if not any((number, noun) in counted_in_paper for noun in what):
+                return f"{number} {min(what)}"
+            continue
         if number not in source_numbers:
             return number
         units = {u for n, u in source if n == number}
         if unit and "" not in units and unit not in units:
             return f"{number}{unit} (source: {number}{sorted(units)[0]})"
+    return _count_problem(claim, cited_text) or _ordinal_problem(claim, cited_text)
+
+
+_COUNTED = re.compile(r"\b(\d+)\s+([a-z]{3,}s)\b")
+_COUNT_OF = re.compile(r"\b(\d+)[\s-]+([a-z]{3,})")
+
+
+def _counted(text: str, articles: bool = False) -> set[tuple[str, str]]:
+    """(count, what it counts) pairs, the noun cut to five letters: "a single timestep" -> ("1", "times"); with
+    ``articles``, "a"/"an"/"one" count one ("a GPU-equipped server")."""
+    text = _spelled_out(text).lower()
+    if articles:
+        text = re.sub(r"\b(?:an?|one)\s+(?=[a-z])", "1 ", text)
+    return {(n, noun[:5]) for n, noun in _COUNT_OF.findall(text)}
+_ORDINALS = {w: n for n, w in enumerate("second third fourth fifth sixth seventh eighth ninth tenth".split(), 2)}
+_ORDINAL = re.compile(rf"(?<!per )(?<!\d )\b({'|'.join(_ORDINALS)})\b", re.I)
+
+
+def _count_problem(claim: str, cited_text: str) -> str:
+    said, given = _COUNTED.findall(_spelled_out(claim)), _COUNTED.findall(_spelled_out(cited_text))
+    for number, noun in said:
+        counts = {n for n, counted in given if counted == noun}
+        if counts and number not in counts:
+            return f"{number} {noun} (source: {min(counts)} {noun})"
+    return ""
+
+
+def _ordinal_problem(claim: str, cited_text: str) -> str:
+    """"Second" and later ("first" is also "the first system to…") must be in the cited sentence: as the word,
+    an enumeration mark "(2)", or "2nd"."""
+    for word in _ORDINAL.findall(claim):
+        n = _ORDINALS[word.lower()]
+        if not re.search(rf"\b{word}\b|\(?\b{n}\)|\b{n}(?:st|nd|rd|th)\b", cited_text, re.I):
+            return word
     return ""
 
 
@@ -449,7 +516,8 @@ _QUALITY_KEPT = re.compile(
 _QUALITY_LOST = re.compile(
     r"\b(at\s+(some|the|a)\s+(slight\s+)?cost|cost\s+(to|in|of)|slight\s+(drop|decrease|loss)|(drop|decrease|degradation|loss)\s+in)\b", re.I
 )
-_PREFIXES = ("non-", "non", "dis", "un", "closed-", "single-", "multi-", "open-")
+_PREFIXES = ("non-", "non", "dis", "un", "in", "im", "ir", "closed-", "single-", "multi-", "open-")
+_SHORT_PREFIXES = ("in", "im", "ir")  # the rest of "interval", "improve" is no word: these need a base of six letters
 _SWAPPED_PREFIXES = {"closed-": "open-", "open-": "closed-", "single-": "multi-", "multi-": "single-"}
 
 
@@ -459,13 +527,13 @@ def _with_or_without(text: str) -> dict[str, str]:
 
 def _prefix_flip(claim: str, source: str) -> bool:
     """"non-customizable" against "customizable", "aggregated" against "disaggregated", "closed-source" against
-    "open-source": one side carries a prefix that turns the other's word around."""
+    "open-source", "precise" against "imprecise": one side carries a prefix that turns the other's word around."""
     said = set(re.findall(r"[a-z][a-z-]+", claim.lower()))
     given = set(re.findall(r"[a-z][a-z-]+", source.lower()))
     for mine, theirs in ((said, given), (given, said)):
         for word in mine - theirs:
             for prefix in _PREFIXES:
-                if not word.startswith(prefix) or len(word) - len(prefix) < 5:
+                if not word.startswith(prefix) or len(word) - len(prefix) < (6 if prefix in _SHORT_PREFIXES else 5):
                     continue
                 base = word[len(prefix) :]
                 other = _SWAPPED_PREFIXES.get(prefix, "") + base
@@ -474,7 +542,9 @@ def _prefix_flip(claim: str, source: str) -> bool:
     return False
 
 
-def _direction_problem(claim: str, cited_text: str) -> str:
+def _direction_problem(claim: str, cited_text: str, papers_text: str) -> str:
+    """How the sentence turns its cited text around, if it does; ``papers_text`` (the cited abstracts) tells
+    whether a word the sentence uses is one the paper uses elsewhere."""
     if _prefix_flip(claim, cited_text):
         return "prefix turned around"
     claimed, cited = _with_or_without(claim), _with_or_without(cited_text)
@@ -494,13 +564,19 @@ def _direction_problem(claim: str, cited_text: str) -> str:
                 return "opposite direction"
     if _NEGATION.search(claim) and not _NEGATION.search(cited_text):
         return "negation added"
-    return ""
+    return opposite_of_the_same(asserted, cited_text, papers_text) or negation_turned(claim, cited_text, papers_text)
 
 
 _SIDE_WORDS = re.compile(r"[a-z0-9][a-z0-9.%/-]*")
 _SIDE_STOP = {"the", "a", "an", "of", "and", "to", "back"}
 _FROM_TO = re.compile(r"\bfrom\s+((?:[^,;.()]|\.(?=\d)){1,60}?)\s+(?:back\s+)?(?:to|into|towards?)\s+([^,;()]{1,60}?)(?=[,;()]|\.\s|\.?$|\s+(?:on|in|with|while|for|at|by|and|which|meanwhile)\b)", re.I)
 _MOVE = re.compile(r"\b(?:to|into|onto)\b")
+_SIDE_AUX = {"can", "be", "is", "are", "was", "were", "much", "far", "significantly", "considerably", "on", "in", "for", "that"}
+_TWO_SIDED = {
+    "from / to": _FROM_TO,
+    "than": re.compile(r"((?:[\w.%/-]+\s+){1,4}?)(?:more|less|fewer|\w{3,}er)\s+(?:[\w-]+\s+){0,2}?than\s+((?:[\w.%/-]+\s*){1,3})", re.I),
+    "of / on": re.compile(r"\b(?:impacts?|effects?|influences?)\s+of\s+([^,;.()]{1,60}?)\s+on\s+([^,;.()]{1,60})", re.I),
+}
 _CONTRAST = re.compile(r"\b(?:rather than|instead of|as opposed to)\s+([^,;.]+)", re.I)
 # comparatives: the same word after one of a pair says the opposite ("larger models" against "smaller models")
 _COMPARATIVES = [("larger", "smaller"), ("bigger", "smaller"), ("higher", "lower"), ("more", "fewer"), ("more", "less"),
@@ -529,15 +605,31 @@ def _moves(text: str) -> set[tuple[str, str]]:
     return pairs
 
 
+def _two_sides(pattern: re.Pattern[str], text: str) -> list[tuple[set[str], set[str]]]:
+    """The words on each side of every relation the pattern finds, less the words both sides share ("tensor
+    parallelism … than pipeline parallelism" gives {tensor} and {pipeline})."""
+    found = []
+    for m in pattern.finditer(text):
+        a, b = _side(m[1]) - _SIDE_AUX, _side(m[2]) - _SIDE_AUX
+        found.append((a - b, b - a))
+    return found
+
+
+def _exchanged(a: set[str], b: set[str], c: set[str], d: set[str]) -> bool:
+    """A relation (a, b) that matches (c, d) better the other way round."""
+    crossed, straight = (_overlap(a, d), _overlap(b, c)), (_overlap(a, c), _overlap(b, d))
+    return bool(a and b and c and d) and min(crossed) >= 0.5 and sum(crossed) > sum(straight)
+
+
 def _relation_swapped(claim: str, cited_text: str) -> str:
     """The two sides of a relation exchanged: a shift "from A to B" told as from B to A (also "WER from 3.1% to
-    4.4%" where it fell), something moved "X … into the Y" told the other way, "larger models" for "smaller models",
+    4.4%" where it fell), "A more effective than B" where the source has B more effective than A, "the impact
+    of A on B" for the impact of B on A, something moved "X … into the Y" told the other way, "larger models" for "smaller models",
     or "A rather than B" where the source says B rather than A."""
-    for a, b in (m.groups() for m in _FROM_TO.finditer(claim)):
-        for c, d in (m.groups() for m in _FROM_TO.finditer(cited_text)):
-            ca, cb, cc, cd = _side(a), _side(b), _side(c), _side(d)
-            if _overlap(ca, cd) >= 0.5 and _overlap(cb, cc) >= 0.5 and _overlap(ca, cc) < 0.5 and _overlap(cb, cd) < 0.5:
-                return "from / to swapped"
+    for kind, pattern in _TWO_SIDED.items():
+        for a, b in _two_sides(pattern, claim):
+            if any(_exchanged(a, b, c, d) for c, d in _two_sides(pattern, cited_text)):
+                return f"{kind} swapped"
     said, given = _moves(claim), _moves(cited_text)
     if any((b, a) in given and (a, b) not in given for a, b in said):
         return "moved the other way"
@@ -599,11 +691,16 @@ def _metric_direction(claim: str, cited_text: str) -> str:
 
 @lru_cache(maxsize=4096)  # the same cited papers come back for every sentence of an answer
 def _own_names(title: str, abstract: str) -> set[str]:
-    """What a paper calls its own system: its title's name, and the name its abstract uses most ("LLMCompiler" in
-    "An LLM Compiler for Parallel Function Calling")."""
+    """What a paper calls its own system: its title's name, the name its abstract uses most ("LLMCompiler" in
+    "An LLM Compiler for Parallel Function Calling"), and a name it introduces ("the proposed IIR-SNNs", "we
+    present JITServe")."""
     counts: dict[str, int] = {}
     for name in re.findall(r"[\w./-]+", abstract):
         if is_name(name):
             counts[name.strip(".")] = counts.get(name.strip("."), 0) + 1
     top = max(counts.values(), default=0)
-    return {short_name(title)} | {n for n, c in counts.items() if c == top and c > 1}
+    introduced = {m.strip(".") for m in _INTRODUCED.findall(abstract) if is_name(m.strip("."))}
+    return {short_name(title)} | {n for n, c in counts.items() if c == top and c > 1} | introduced
+
+
+_INTRODUCED = re.compile(r"\b(?:proposed|our|named|called|dubbed|introduce|introduces|present|presents)\s+(?:(?:a|an|the)\s+)?([\w./-]+)")

@@ -267,7 +267,7 @@ class VerifierSettings(BaseModel):
         "question contains.",
     )
     cited_coverage: float = Field(
-        0.3,
+        0.4,
         description="Share of a sentence's content words its cited sentences must contain (words of the cited paper's "
         "title aside: naming a paper is no evidence).",
     )

@@ -199,3 +199,13 @@ def test_a_result_credited_to_the_baseline_it_was_measured_against_is_caught(ass
     caught = assistant.verifier.check("Galaxy cuts the peak memory footprint of Llama 2-70B by 90% [1].", sources, question)
     assert kept.supported, kept
     assert not caught.supported and caught.reason == "credits the result to a system the cited sentence only compares against", caught
+
+
+def test_a_system_the_cited_passage_does_not_name_is_not_credited_with_it(assistant: Assistant) -> None:
+    """Galaxy is in TPI-LLM's abstract, as a baseline: its name on TPI-LLM's scheduler sentence is the wrong system."""
+    question = "How does TPI-LLM handle limited memory?"
+    sources = _cited(assistant, question, "sliding window memory scheduler")
+    kept = assistant.verifier.check("TPI-LLM introduces a sliding window memory scheduler to dynamically manage layer weights [1].", sources, question)
+    caught = assistant.verifier.check("For limited memory, Galaxy introduces a sliding window memory scheduler to manage layer weights [1].", sources, question)
+    assert kept.supported, kept
+    assert not caught.supported and caught.reason == "credits the cited passage to a system it does not name", caught
