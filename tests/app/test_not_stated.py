@@ -15,6 +15,11 @@ from citewise.app.assistant import Assistant
         ("What accuracy does CacheGen reach on MMLU?", "The CacheGen abstract does not mention MMLU."),
         ("What COCO detection mAP does MnasNet get?", "The MnasNet abstract does not state a mAP figure."),
         ("What's the TTFT in milliseconds that LAPS achieves?", "The LAPS abstract does not state a figure in milliseconds."),
+        # the abstract's 10^4 GPU hours are conventional NAS's, not ProxylessNAS's own
+        ("How many GPU hours did ProxylessNAS need for its search?", "The ProxylessNAS abstract does not state a figure in hours."),
+        ("What success rate in percent does QuantVLA get on LIBERO?", "The QuantVLA abstract does not state a figure for the success rate on LIBERO."),
+        ("Does semi-PD outperform DistServe?", "The semi-PD abstract does not state a comparison with DistServe."),
+        ("How many FLOPs does MnasNet's best model need?", "The MnasNet abstract does not state a FLOPs figure."),
     ],
 )
 def test_a_detail_the_abstract_does_not_give_is_named_and_refused(assistant: Assistant, question: str, says: str) -> None:

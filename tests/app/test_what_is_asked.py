@@ -61,21 +61,6 @@ def test_halves_and_month_ranges_are_dates() -> None:
     assert (spring.since, spring.until) == (date(2024, 3, 1), date(2024, 5, 31))
 
 
-@pytest.mark.parametrize(
-    ("question", "says"),
-    [
-        # the abstract's 10^4 GPU hours are conventional NAS's, not ProxylessNAS's own
-        ("How many GPU hours did ProxylessNAS need for its search?", "The ProxylessNAS abstract does not state a figure in hours."),
-        ("What success rate in percent does QuantVLA get on LIBERO?", "The QuantVLA abstract does not state a figure for the success rate on LIBERO."),
-        ("Does semi-PD outperform DistServe?", "The semi-PD abstract does not state a comparison with DistServe."),
-        ("How many FLOPs does MnasNet's best model need?", "The MnasNet abstract does not state a FLOPs figure."),
-    ],
-)
-def test_an_unstated_detail_is_a_refusal_naming_the_paper(assistant: Assistant, question: str, says: str) -> None:
-    answer = assistant.ask(question)
-    assert answer.refused and answer.answer.startswith(says), answer.answer
-
-
 def test_a_part_that_only_continues_an_unstated_one_is_unstated_too(assistant: Assistant) -> None:
     answer = assistant.ask("What success rate does QuantVLA reach on LIBERO, and how does that compare to full precision?")
     assert answer.refused, answer.answer
