@@ -22,7 +22,7 @@ _UPVOTES = r"(?:up-?votes?|upvoted|votes|likes|popular(?:ity)?)"
 # the people who wrote a paper, however a user says it ("co-authors", "written by the fewest people", "a team of four")
 _AUTHORS = r"(?:(?:co-?)?authors?|people|persons|contributors|team members|researchers)"
 # "at least one upvote" and "at most 3 authors" are bounds, not the least or most of a sort
-_NOT_BOUND = r"(?<!at )(?<!at\s)"
+_NOT_BOUND = r"(?<!at\s)"
 _SORTS: list[tuple[SortKey, bool, re.Pattern[str]]] = [
     ("upvotes", True, re.compile(
         rf"{_NOT_BOUND}\b(most|highest|top|max\w*)\b[\w\s-]{{0,12}}{_UPVOTES}|\bmost[- ]popular\b|\b{_UPVOTES}\b[\w\s]{{0,8}}{_NOT_BOUND}\b(most|highest)\b", re.I
@@ -66,7 +66,8 @@ METADATA_WORDS = re.compile(
     r"shortest|how many|number|count|exactly|more than|fewer than|less than|at least|organi[sz]ation|company|lab|"
     r"credited|affiliated|behind|collection|list|listing|whole|index(?:ed)?|overall|in the list|ones?|github|gitlab|"
     r"code|links?|repo\w*|give|gives|provide|provides|total|sum|summed|combined|add|adds|added|up|altogether|average|"
-    r"mean|month|year|calendar|per|team|people|persons|co-?authors?|contributors|written|together|inclusive|only)\b", re.I
+    r"mean|month|year|calendar|per|team|people|persons|co-?authors?|contributors|written|together|inclusive|only|"
+    rf"{'|'.join(_NUMBER_WORDS)})\b", re.I
 )
 
 
@@ -154,13 +155,14 @@ def parse_catalog(text: str, organizations: Iterable[str], names_paper: bool) ->
 
 def _aggregates(text: str, query: CatalogQuery) -> None:
     """Totals, averages and groupings: what is summed is upvotes unless the question speaks of authors."""
-    of_authors = re.search(rf"\b{_AUTHORS}\b|\bauthor counts?\b", text, re.I) and not re.search(rf"\b{_UPVOTES}\b", text, re.I)
+    of_upvotes = bool(_FIELD_WORDS["upvotes"].search(text))
+    of_authors = not of_upvotes and bool(re.search(rf"\b{_AUTHORS}\b|\bauthor counts?\b", text, re.I))
     if group := _GROUP.search(text):
         query.group_by = next(g for g in group.groups() if g).lower()  # type: ignore[assignment]
         query.descending = not _FEWEST.search(text)
         query.sort_by = None
-        query.aggregate = "total" if re.search(rf"\b{_UPVOTES}\b", text, re.I) else None
-    elif of_authors or re.search(rf"\b{_UPVOTES}\b", text, re.I):  # "the average end-to-end latency" is no listing question
+        query.aggregate = "total" if of_upvotes else None
+    elif of_authors or of_upvotes:  # "the average end-to-end latency" is no listing question
         query.aggregate = "average" if _AVERAGE.search(text) else "total" if _TOTAL.search(text) else None
     if query.aggregate:
         query.aggregate_of = "authors" if of_authors else "upvotes"

@@ -59,6 +59,10 @@ class QueryFilters(BaseModel):
         return " ".join(parts)
 
 
+def _month_end(year: int, month: int) -> date:
+    return date(year + (month == 12), month % 12 + 1, 1) - date.resolution
+
+
 def filters_from_question(question: str) -> QueryFilters:
     """Dates a user states plainly: 'papers from 2021', 'in 2024', 'since 2025', 'before 2023', 'between 2021 and 2023',
     'which 2025 paper'."""
@@ -67,11 +71,11 @@ def filters_from_question(question: str) -> QueryFilters:
         year, second = int(m[2] or m[4]), (m[1] or m[3]) in ("second", "2nd", "h2")
         return QueryFilters(since=date(year, 7 if second else 1, 1), until=date(year, 12, 31) if second else date(year, 6, 30))
     if m := re.search(rf"\b({_MONTH_NAMES})[a-z]*\.?\s+{_YEAR}\s*(?:through|thru|to|until|and|-|–|—)\s*({_MONTH_NAMES})[a-z]*\.?\s+{_YEAR}\b", text):
-        last_year, last = int(m[4]), _MONTHS[m[3]]  # "from July 2024 through June 2025"
-        return QueryFilters(since=date(int(m[2]), _MONTHS[m[1]], 1), until=date(last_year + (last == 12), last % 12 + 1, 1) - date.resolution)
+        # "from July 2024 through June 2025"
+        return QueryFilters(since=date(int(m[2]), _MONTHS[m[1]], 1), until=_month_end(int(m[4]), _MONTHS[m[3]]))
     if m := re.search(rf"\b({_MONTH_NAMES})[a-z]*\.?\s*(?:through|thru|to|until|-|–|—)\s*({_MONTH_NAMES})[a-z]*\.?,?\s+(?:of\s+)?{_YEAR}\b", text):
-        year, first, last = int(m[3]), _MONTHS[m[1]], _MONTHS[m[2]]
-        return QueryFilters(since=date(year, first, 1), until=date(year + (last == 12), last % 12 + 1, 1) - date.resolution)
+        year = int(m[3])
+        return QueryFilters(since=date(year, _MONTHS[m[1]], 1), until=_month_end(year, _MONTHS[m[2]]))
     if m := re.search(rf"\b(?:between )?{_YEAR}\s*(?:and|to|through|thru|-|–|—)\s*{_YEAR}\b", text):  # "2025 and 2026 together"
         return QueryFilters(since=date(int(m[1]), 1, 1), until=date(int(m[2]), 12, 31))
     if m := re.search(rf"\b(?:since|after|from|published after) {_YEAR}\s*(?:onwards?|on|and later)\b", text):
@@ -85,8 +89,7 @@ def filters_from_question(question: str) -> QueryFilters:
         year = int(m[2])
         if m[1]:
             month = _MONTHS[m[1][:3]]
-            last = (date(year + (month == 12), month % 12 + 1, 1) - date.resolution)
-            return QueryFilters(since=date(year, month, 1), until=last)
+            return QueryFilters(since=date(year, month, 1), until=_month_end(year, month))
         return QueryFilters(since=date(year, 1, 1), until=date(year, 12, 31))
     if m := re.search(rf"\b{_YEAR}\s+(?:papers?|work|works|publications?|articles?|studies)\b", text):  # "which 2025 paper"
         return QueryFilters(since=date(int(m[1]), 1, 1), until=date(int(m[1]), 12, 31))
@@ -222,10 +225,9 @@ _FRAMING_WORDS = re.compile(
     r"\b(what|which|who|how|when|where|is|are|was|were|do|does|did|got|get|the|a|an|any|all|papers?|works?|ones?|"
     r"here|there|this|these|those|collection|list|listed|show|me|please|us|you|i|of|to|on|about|s|that|explicitly|"
     r"specifically|actually|really|mainly|uses?|using|used|topic|subject|area|has|have|had|as|by|credited|their|its|"
-    r"or|for|with|and|received?|receiving|came|come|out|exist|exists|were|been|being|if|you|your|we|our|my|it|"
-    r"everything|anything|something|comes?|coming|tak(?:e|es|ing)|look(?:s|ing)?|gets?|getting|go|goes|tell|know|want|"
-    r"would|could|should|can|will|just|each|every|entire|counts?|do|so|far|at|one|answer|among|amongst|lists?|"
-    r"two|three|four|five|six|seven|eight|nine|ten|zero|none)\b", re.I
+    r"or|for|with|and|received?|receiving|came|come|out|exist|exists|been|being|if|your|we|our|my|it|"
+    r"everything|anything|something|comes?|coming|tak(?:e|es|ing)|look(?:s|ing)?|gets|getting|go|goes|tell|know|want|"
+    r"would|could|should|can|will|just|each|every|entire|counts?|so|far|at|answer|among|amongst|lists?|none)\b", re.I
 )
 
 
