@@ -8,7 +8,7 @@ import re
 
 from citewise.app.answerability import Decision, PartDecision
 from citewise.app.answers import Citation, ListingRow
-from citewise.app.catalog import CatalogQuery, listing_line
+from citewise.app.catalog import CatalogQuery, listing_line, sort_value
 from citewise.app.evidence import HAS_NUMBER, Evidence, asks_for_number
 from citewise.app.focus import own_sentences, text_mentions
 from citewise.app.gathering import Gathered, PartSignals
@@ -254,9 +254,8 @@ def write_listing(part: Part, signals: PartSignals, papers: dict[str, Paper], fi
     elif catalog.sort_by and not catalog.count:
         if len(chosen) < catalog.rank:
             return "", [], []
-        value = lambda p: {"upvotes": p.upvotes or 0, "authors": p.author_count or 0, "published": p.published}[catalog.sort_by]  # noqa: E731
-        target = value(chosen[catalog.rank - 1])
-        chosen = [p for p in chosen[catalog.rank - 1 :] if value(p) == target]  # ties share the place
+        target = sort_value(chosen[catalog.rank - 1], catalog.sort_by)
+        chosen = [p for p in chosen[catalog.rank - 1 :] if sort_value(p, catalog.sort_by) == target]  # ties share the place
         what = f"The {_ORDINAL_WORDS.get(catalog.rank, f'#{catalog.rank} ')}{_SORT_WORDS[(catalog.sort_by, catalog.descending)]}"
         noun = "papers are" if len(chosen) > 1 else "paper is"
         lead = f"{what} {noun}"
